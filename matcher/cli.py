@@ -1,0 +1,102 @@
+"""Command line: a thin layer over the public API. Only this module prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _print_counts(title: str, counts: dict, labels: dict | None = None) -> None:
+    print(f"  {title}:")
+    for key, n in counts.items():
+        label = f" ({labels[key]})" if labels and key in labels else ""
+        print(f"    {n:4d}  {key}{label}")
+
+
+def _cmd_corpus_validate(args: argparse.Namespace) -> int:
+    from matcher import load_corpus, load_gold
+
+    corpus = load_corpus(args.path)
+    print(f"OK: {len(corpus.profiles)} profiles ({len(corpus.eu)} eu, {len(corpus.ca)} ca), "
+          f"{len(corpus.partnerships)} partnerships in {corpus.path}")
+    if args.gold or args.path is None:
+        for gold in args.gold or [None]:
+            pairs = load_gold(gold, corpus)
+            print(f"OK: {len(pairs)} gold pairs in {gold or 'the bundled seed gold file'}")
+    return 0
+
+
+def _cmd_corpus_stats(args: argparse.Namespace) -> int:
+    from matcher import corpus_stats, load_corpus
+
+    corpus = load_corpus(args.path)
+    stats = corpus_stats(corpus)
+    if args.json:
+        print(json.dumps(stats, indent=2, ensure_ascii=False))
+        return 0
+    tax = corpus.taxonomy
+    print(f"corpus {corpus.path}: {stats['profiles']} profiles, {stats['partnerships']} partnerships")
+    for side, title in (("eu", "European"), ("ca", "Canadian")):
+        s = stats[side]
+        print(f"\n{title} profiles: {s['profiles']} in {len(s['countries'])} countries")
+        _print_counts("by country", s["countries"])
+        _print_counts("by kind", s["kinds"])
+        _print_counts("by priority area", s["areas"], dict(tax.areas))
+        _print_counts("by sector", s["sectors"], {c: v.label for c, v in tax.sectors.items()})
+        if s["targets_canada"] is not None:
+            print(f"  declaring Canada as a target (own or partnership): {s['targets_canada']}")
+    print("\nfields left empty (profiles):")
+    for name, n in stats["empty_fields"].items():
+        print(f"    {n:4d}  {name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="matcher", description="Rank and explain EU-Canada cluster pairings.")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log progress and show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    corpus = sub.add_parser("corpus", help="check and summarise a corpus")
+    csub = corpus.add_subparsers(dest="corpus_command", required=True)
+    v = csub.add_parser("validate", help="validate a corpus (the bundled one by default)")
+    v.add_argument("path", nargs="?", help="corpus folder or .csv/.json/.yaml file")
+    v.add_argument("--gold", action="append", help="also check a gold CSV against the corpus (repeatable)")
+    v.set_defaults(func=_cmd_corpus_validate)
+    s = csub.add_parser("stats", help="counts by side, country, kind, sector and priority area")
+    s.add_argument("path", nargs="?", help="corpus folder or .csv/.json/.yaml file")
+    s.add_argument("--json", action="store_true", help="print the figures as JSON")
+    s.set_defaults(func=_cmd_corpus_stats)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from matcher.errors import MatcherError
+
+    try:
+        return int(args.func(args) or 0)
+    except (MatcherError, OSError) as exc:
+        if args.verbose:
+            raise
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,684 @@
+"""Corpus stage: read profiles, taxonomy and partnerships, validate them, build frozen records.
+
+Validation happens here, at the boundary, and only here: every problem in every file is collected
+and raised together as one :class:`CorpusError` whose message lists file, line, record id, field,
+value and what was expected. Everything downstream can trust a :class:`Corpus`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import difflib
+import hashlib
+import io
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from matcher._resources import bundled_path
+from matcher.errors import CorpusError, UnknownIdError
+
+__all__ = [
+    "Corpus",
+    "Partnership",
+    "Problem",
+    "Profile",
+    "Sector",
+    "Taxonomy",
+    "corpus_stats",
+    "load_corpus",
+    "load_taxonomy",
+    "profiles_to_frame",
+    "write_profiles_csv",
+]
+
+log = logging.getLogger(__name__)
+
+SIDES: Mapping[str, str] = MappingProxyType(
+    {
+        "eu": "Europe as the European Cluster Collaboration Platform covers it",
+        "ca": "Canada",
+    }
+)
+KINDS: Mapping[str, str] = MappingProxyType(
+    {
+        "cluster_organisation": "cluster organisation",
+        "supercluster": "supercluster / global innovation cluster",
+        "research_consortium": "research consortium",
+        "industry_association": "industry association",
+        "network": "network or partnership",
+    }
+)
+REQUIRED_FIELDS = ("id", "name", "side", "country", "kind", "sectors", "description")
+OPTIONAL_FIELDS = (
+    "aliases",
+    "region",
+    "city",
+    "keywords",
+    "languages",
+    "founded",
+    "members",
+    "website",
+    "target_markets",
+    "sources",
+    "reviewed",
+)
+ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+LIST_FIELDS = frozenset({"aliases", "sectors", "keywords", "languages", "target_markets", "sources"})
+LIST_SEPARATOR = ";"
+DESCRIPTION_WORDS = (80, 250)
+PROFILE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+RESERVED_FILES = frozenset({"taxonomy.yaml", "partnerships.yaml"})
+
+ISO_COUNTRIES = frozenset(
+    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
+    BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC
+    EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK
+    HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB
+    LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ
+    NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU
+    RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN
+    TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW""".split()
+)
+# EU member states, EEA/EFTA, the UK, Switzerland and the COSME participating countries.
+EUROPEAN_COUNTRIES = frozenset(
+    """AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE
+    GB NO IS LI CH TR AL AM BA ME MK MD RS UA""".split()
+)
+SIDE_COUNTRIES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {"eu": EUROPEAN_COUNTRIES, "ca": frozenset({"CA"})}
+)
+# target_markets may also name the whole EU.
+MARKET_CODES = ISO_COUNTRIES | {"EU"}
+
+_ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_LANG_RE = re.compile(r"[a-z]{2}")
+_URL_RE = re.compile(r"https?://[^\s]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One validation problem: where it is, what was found and what was expected."""
+
+    file: str
+    record: str | None
+    line: int | None
+    field: str | None
+    value: Any
+    expected: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        rec = f" [{self.record}]" if self.record else ""
+        fld = f" {self.field}:" if self.field else ""
+        return f"{where}{rec}{fld} got {_short(self.value)}; expected {self.expected}"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class Sector:
+    """A fine sector code with its label, level (traded / emerging) and priority areas."""
+
+    code: str
+    label: str
+    level: str
+    areas: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """Two-level sector taxonomy: fine sectors and the coarse priority areas they map to."""
+
+    sectors: Mapping[str, Sector]
+    areas: Mapping[str, str]
+    sources: tuple[str, ...] = ()
+    version: int = 1
+
+    def areas_of(self, codes: Iterable[str]) -> tuple[str, ...]:
+        """Priority areas of a set of fine codes, in taxonomy order."""
+        wanted = {a for c in codes for a in self.sectors[c].areas}
+        return tuple(a for a in self.areas if a in wanted)
+
+    def label(self, code: str) -> str:
+        """Human label of a fine sector or a priority area."""
+        if code in self.sectors:
+            return self.sectors[code].label
+        return self.areas[code]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One organisation, validated. Lists are tuples so the record is immutable and hashable."""
+
+    id: str
+    name: str
+    side: str
+    country: str
+    kind: str
+    sectors: tuple[str, ...]
+    description: str
+    aliases: tuple[str, ...] = ()
+    region: str | None = None
+    city: str | None = None
+    keywords: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    founded: int | None = None
+    members: int | None = None
+    website: str | None = None
+    target_markets: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    reviewed: _dt.date | None = None
+    file: str = field(default="", compare=False, repr=False)
+
+    def to_record(self) -> dict[str, Any]:
+        """The profile as a plain dict of its data fields (lists as lists, date as ISO text)."""
+        out: dict[str, Any] = {}
+        for name in ALL_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, _dt.date):
+                value = value.isoformat()
+            out[name] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Partnership:
+    """A cluster partnership (e.g. an ESCP-4i) with its member ids and target countries."""
+
+    id: str
+    name: str
+    kind: str
+    members: tuple[str, ...]
+    target_countries: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Validated profiles plus the taxonomy and partnerships they refer to."""
+
+    profiles: tuple[Profile, ...]
+    taxonomy: Taxonomy
+    partnerships: tuple[Partnership, ...] = ()
+    path: str = ""
+
+    @cached_property
+    def by_id(self) -> Mapping[str, Profile]:
+        return MappingProxyType({p.id: p for p in self.profiles})
+
+    @property
+    def eu(self) -> tuple[Profile, ...]:
+        return tuple(p for p in self.profiles if p.side == "eu")
+
+    @property
+    def ca(self) -> tuple[Profile, ...]:
+        return tuple(p for p in self.profiles if p.side == "ca")
+
+    def get(self, profile_id: str) -> Profile:
+        """The profile with this id; an error naming the closest ids otherwise."""
+        try:
+            return self.by_id[profile_id]
+        except KeyError:
+            raise UnknownIdError(unknown_id_message(profile_id, self.by_id)) from None
+
+    @cached_property
+    def declared_targets(self) -> Mapping[str, frozenset[str]]:
+        """Per profile id, the markets it declares: its own plus its partnerships' targets."""
+        targets = {p.id: set(p.target_markets) for p in self.profiles}
+        for part in self.partnerships:
+            for member in part.members:
+                targets[member].update(part.target_countries)
+        return MappingProxyType({k: frozenset(v) for k, v in targets.items()})
+
+    def targets_canada(self, profile_id: str) -> bool:
+        """Whether the profile, or a partnership it belongs to, names Canada as a target."""
+        return "CA" in self.declared_targets[profile_id]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical content: the same corpus gives the same hash."""
+        payload = {
+            "profiles": [p.to_record() for p in sorted(self.profiles, key=lambda p: p.id)],
+            "partnerships": [
+                {f.name: getattr(pt, f.name) for f in fields(Partnership)} for pt in self.partnerships
+            ],
+            "taxonomy": {c: [s.label, s.level, list(s.areas)] for c, s in self.taxonomy.sectors.items()},
+        }
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=list)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def unknown_id_message(profile_id: str, known: Iterable[str], what: str = "profile id") -> str:
+    close = difflib.get_close_matches(str(profile_id), list(known), n=3, cutoff=0.5)
+    hint = f"; closest ids: {', '.join(close)}" if close else ""
+    return f"unknown {what} {profile_id!r}{hint}"
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files
+
+
+@dataclass
+class _Raw:
+    """A record as read from a file, with the lines of its fields where the format gives them."""
+
+    file: str
+    index: int
+    values: dict[str, Any]
+    line: int | None = None
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def line_of(self, name: str | None) -> int | None:
+        return self.field_lines.get(name, self.line) if name else self.line
+
+
+def _decode(data: bytes, display: str, problems: list[Problem]) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        bad = data[exc.start : exc.start + 4]
+        problems.append(
+            Problem(display, None, line, "encoding", bad, f"UTF-8 text (byte {exc.start} is not); re-save the file as UTF-8")
+        )
+        return None
+
+
+def _yaml_records(text: str, display: str, problems: list[Problem]) -> list[_Raw]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problems.append(Problem(display, None, line, None, str(exc).splitlines()[0], "valid YAML"))
+        return []
+    if data is None:
+        return []
+    if isinstance(data, dict) and isinstance(data.get("profiles"), list):
+        key_node = next(v for k, v in node.value if k.value == "profiles")
+        items, nodes = data["profiles"], key_node.value
+    elif isinstance(data, list):
+        items, nodes = data, node.value
+    else:
+        items, nodes = [data], [node]
+    out = []
+    for i, (item, item_node) in enumerate(zip(items, nodes, strict=True)):
+        line = item_node.start_mark.line + 1
+        if not isinstance(item, dict):
+            problems.append(Problem(display, None, line, None, item, "a mapping of profile fields"))
+            continue
+        field_lines = {}
+        if isinstance(item_node, yaml.MappingNode):
+            field_lines = {str(k.value): k.start_mark.line + 1 for k, _ in item_node.value}
+        out.append(_Raw(display, i, dict(item), line, field_lines))
+    return out
+
+
+def _json_records(text: str, display: str, problems: list[Problem]) -> list[_Raw]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.append(Problem(display, None, exc.lineno, None, exc.msg, "valid JSON"))
+        return []
+    if isinstance(data, dict) and isinstance(data.get("profiles"), list):
+        data = data["profiles"]
+    if isinstance(data, dict):
+        data = [data]
+    out = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            problems.append(Problem(display, f"#{i + 1}", None, None, item, "a JSON object of profile fields"))
+            continue
+        out.append(_Raw(display, i, dict(item)))
+    return out
+
+
+def _csv_records(text: str, display: str, problems: list[Problem]) -> list[_Raw]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    out = []
+    start = 2
+    for i, row in enumerate(reader):
+        if None in row:
+            problems.append(
+                Problem(display, row.get("id"), start, None, row[None], f"at most {len(reader.fieldnames or [])} columns")
+            )
+        values = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+        out.append(_Raw(display, i, values, start))
+        start = reader.line_num + 1
+    return out
+
+
+_READERS = {".yaml": _yaml_records, ".yml": _yaml_records, ".json": _json_records, ".csv": _csv_records}
+
+
+def _read_records(path: Path, display: str, problems: list[Problem]) -> list[_Raw]:
+    text = _decode(path.read_bytes(), display, problems)
+    if text is None:
+        return []
+    return _READERS[path.suffix.lower()](text, display, problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def _as_list(value: Any) -> list[Any] | None:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    return None
+
+
+def _build_profile(raw: _Raw, taxonomy: Taxonomy, problems: list[Problem]) -> Profile | None:
+    v = raw.values
+    rec = str(v.get("id") or f"#{raw.index + 1}")
+    before = len(problems)
+
+    def bad(name: str | None, value: Any, expected: str) -> None:
+        problems.append(Problem(raw.file, rec, raw.line_of(name), name, value, expected))
+
+    for name in sorted(set(v) - set(ALL_FIELDS)):
+        close = difflib.get_close_matches(name, ALL_FIELDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        bad(name, v[name], f"one of the known fields{hint}: {', '.join(ALL_FIELDS)}")
+    for name in REQUIRED_FIELDS:
+        if v.get(name) in (None, "", [], ()):
+            bad(name, v.get(name), "a value: this field is required")
+
+    clean: dict[str, Any] = {}
+    for name in ALL_FIELDS:
+        value = v.get(name)
+        if name in LIST_FIELDS:
+            items = _as_list(value)
+            if items is None or not all(isinstance(x, (str, int, float)) for x in items):
+                bad(name, value, f"a list of text items (or text separated by '{LIST_SEPARATOR}')")
+                items = []
+            clean[name] = tuple(str(x).strip() for x in items)
+        elif name in ("founded", "members"):
+            if value in (None, ""):
+                clean[name] = None
+            else:
+                number = _as_int(value)
+                if name == "founded":
+                    this_year = _dt.date.today().year
+                    if number is None or not 1800 <= number <= this_year:
+                        bad(name, value, f"a year between 1800 and {this_year}, or empty if unknown")
+                elif number is None or number < 0:
+                    bad(name, value, "a non-negative member count, or empty if not documented")
+                clean[name] = number
+        elif name == "reviewed":
+            if value in (None, ""):
+                clean[name] = None
+            elif isinstance(value, _dt.date):
+                clean[name] = value
+            else:
+                try:
+                    clean[name] = _dt.date.fromisoformat(str(value))
+                except ValueError:
+                    bad(name, value, "a date as YYYY-MM-DD")
+                    clean[name] = None
+        else:
+            clean[name] = None if value in (None, "") else str(value).strip()
+
+    pid = clean["id"]
+    if pid and not _ID_RE.fullmatch(pid):
+        bad("id", pid, "a slug of lowercase letters, digits and single hyphens, e.g. 'aero-montreal'")
+    side = clean["side"]
+    if side and side not in SIDES:
+        bad("side", side, f"one of: {', '.join(SIDES)}")
+    country = clean["country"]
+    if country:
+        if country not in ISO_COUNTRIES:
+            upper = country.upper()
+            hint = f" (did you mean {upper!r}?)" if upper in ISO_COUNTRIES else ""
+            bad("country", country, f"an ISO 3166-1 alpha-2 code such as 'FR' or 'CA'{hint}")
+        elif side in SIDE_COUNTRIES and country not in SIDE_COUNTRIES[side]:
+            if side == "ca":
+                expected = "'CA' for side 'ca'"
+            else:
+                expected = "a European country for side 'eu' (EU, EEA, UK, CH, TR, COSME countries)"
+            bad("country", country, f"{expected}; or fix the side")
+    kind = clean["kind"]
+    if kind and kind not in KINDS:
+        bad("kind", kind, f"one of: {', '.join(KINDS)}")
+    for code in clean["sectors"]:
+        if code not in taxonomy.sectors:
+            close = difflib.get_close_matches(code, list(taxonomy.sectors), n=3, cutoff=0.4)
+            hint = f"; closest: {', '.join(close)}" if close else ""
+            bad("sectors", code, f"a sector code of the taxonomy{hint}")
+    if len(set(clean["sectors"])) != len(clean["sectors"]):
+        bad("sectors", list(clean["sectors"]), "each sector code once")
+    desc = clean["description"]
+    if desc:
+        words = len(desc.split())
+        lo, hi = DESCRIPTION_WORDS
+        if not lo <= words <= hi:
+            bad("description", f"{words} words", f"between {lo} and {hi} words")
+    for code in clean["languages"]:
+        if not _LANG_RE.fullmatch(code):
+            bad("languages", code, "ISO 639-1 two-letter lowercase codes such as 'en', 'fr'")
+    for code in clean["target_markets"]:
+        if code not in MARKET_CODES:
+            bad("target_markets", code, "ISO 3166-1 alpha-2 country codes, or 'EU'")
+    for url in (*clean["sources"], *([clean["website"]] if clean["website"] else [])):
+        if not _URL_RE.fullmatch(url):
+            bad("sources" if url in clean["sources"] else "website", url, "an http(s):// address")
+
+    if len(problems) > before:
+        return None
+    return Profile(**clean, file=raw.file)
+
+
+def _display(path: Path, root: Path, root_display: str) -> str:
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return str(path)
+    return str(Path(root_display) / rel) if str(rel) != "." else root_display
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read a taxonomy file (the bundled ``corpus/taxonomy.yaml`` when no path is given)."""
+    path = Path(path) if path is not None else bundled_path("corpus") / "taxonomy.yaml"
+    problems: list[Problem] = []
+    display = str(path)
+    text = _decode(path.read_bytes(), display, problems)
+    data = yaml.safe_load(text) if text is not None else None
+    if not isinstance(data, dict) or not isinstance(data.get("sectors"), dict) or not isinstance(data.get("areas"), dict):
+        problems.append(Problem(display, None, None, None, type(data).__name__, "a mapping with 'areas' and 'sectors'"))
+        raise CorpusError(_format(problems, "taxonomy"), problems)
+    areas = {str(k): str(v) for k, v in data["areas"].items()}
+    sectors = {}
+    for code, spec in data["sectors"].items():
+        spec = spec or {}
+        bad_areas = [a for a in spec.get("areas", []) if a not in areas]
+        if bad_areas or "label" not in spec:
+            problems.append(Problem(display, code, None, "areas", bad_areas or spec, f"a label and areas among: {', '.join(areas)}"))
+            continue
+        sectors[str(code)] = Sector(str(code), str(spec["label"]), str(spec.get("level", "traded")), tuple(spec.get("areas", [])))
+    if problems:
+        raise CorpusError(_format(problems, "taxonomy"), problems)
+    return Taxonomy(MappingProxyType(sectors), MappingProxyType(areas), tuple(data.get("sources", [])), int(data.get("version", 1)))
+
+
+def _load_partnerships(path: Path, display: str, known: Mapping[str, Profile], problems: list[Problem]) -> tuple[Partnership, ...]:
+    records = _read_records(path, display, problems)
+    out = []
+    for raw in records:
+        v = raw.values
+        rec = str(v.get("id") or f"#{raw.index + 1}")
+        members = tuple(str(m) for m in (v.get("members") or []))
+        targets = tuple(str(t) for t in (v.get("target_countries") or []))
+        ok = True
+        for name in ("id", "name", "kind"):
+            if not v.get(name):
+                problems.append(Problem(display, rec, raw.line_of(name), name, v.get(name), "a value: this field is required"))
+                ok = False
+        for m in members:
+            if m not in known:
+                problems.append(Problem(display, rec, raw.line_of("members"), "members", m, unknown_id_message(m, known).replace(f"unknown profile id {m!r}", "a profile id of the corpus")))
+                ok = False
+        for t in targets:
+            if t not in MARKET_CODES:
+                problems.append(Problem(display, rec, raw.line_of("target_countries"), "target_countries", t, "ISO 3166-1 alpha-2 country codes"))
+                ok = False
+        if ok:
+            out.append(
+                Partnership(
+                    id=str(v["id"]),
+                    name=str(v["name"]),
+                    kind=str(v["kind"]),
+                    members=members,
+                    target_countries=targets,
+                    sources=tuple(str(s) for s in v.get("sources") or []),
+                    note=v.get("note"),
+                )
+            )
+    return tuple(out)
+
+
+def _format(problems: Sequence[Problem], what: str) -> str:
+    head = f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {what}:"
+    return "\n  ".join([head, *(str(p) for p in problems)])
+
+
+def load_corpus(path: str | Path | None = None, taxonomy: Taxonomy | None = None) -> Corpus:
+    """Load and validate a corpus; the bundled one when ``path`` is None.
+
+    ``path`` may be a folder (every .yaml/.yml/.json/.csv file under it, plus its own
+    ``taxonomy.yaml`` and ``partnerships.yaml`` when present) or a single CSV, JSON or YAML
+    file with the same fields. Raises one :class:`CorpusError` listing every problem found.
+    """
+    if path is None:
+        root = bundled_path("corpus")
+        root_display = "corpus"
+    else:
+        root = Path(path)
+        root_display = str(path)
+        if not root.exists():
+            raise CorpusError(f"corpus path {root_display!r} does not exist; expected a folder or a .csv, .json or .yaml file")
+    problems: list[Problem] = []
+    if root.is_dir():
+        files = sorted(
+            p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in PROFILE_SUFFIXES and p.name not in RESERVED_FILES
+        )
+        tax_file = root / "taxonomy.yaml"
+        part_file = root / "partnerships.yaml"
+    elif root.suffix.lower() in PROFILE_SUFFIXES:
+        files = [root]
+        tax_file = part_file = None
+    else:
+        raise CorpusError(
+            f"corpus file {root_display!r} has suffix {root.suffix!r}; expected one of {', '.join(PROFILE_SUFFIXES)} or a folder"
+        )
+    if taxonomy is None:
+        taxonomy = load_taxonomy(tax_file if tax_file is not None and tax_file.exists() else None)
+
+    profiles: list[Profile] = []
+    seen: dict[str, Profile] = {}
+    for f in files:
+        display = _display(f, root, root_display)
+        for raw in _read_records(f, display, problems):
+            prof = _build_profile(raw, taxonomy, problems)
+            if prof is None:
+                continue
+            if prof.id in seen:
+                problems.append(
+                    Problem(display, prof.id, raw.line_of("id"), "id", prof.id, f"a unique id; already used in {seen[prof.id].file}")
+                )
+                continue
+            seen[prof.id] = prof
+            profiles.append(prof)
+    if not files:
+        problems.append(Problem(root_display, None, None, None, "no profile files", f"at least one {', '.join(PROFILE_SUFFIXES)} file"))
+    partnerships: tuple[Partnership, ...] = ()
+    if part_file is not None and part_file.exists():
+        partnerships = _load_partnerships(part_file, _display(part_file, root, root_display), seen, problems)
+    if problems:
+        raise CorpusError(_format(problems, f"corpus {root_display!r}"), problems)
+    profiles.sort(key=lambda p: p.id)
+    log.info("loaded %d profiles (%d eu, %d ca) from %s", len(profiles), sum(p.side == "eu" for p in profiles), sum(p.side == "ca" for p in profiles), root_display)
+    return Corpus(tuple(profiles), taxonomy, partnerships, root_display)
+
+
+# --------------------------------------------------------------------------------------------
+# Export and statistics
+
+
+def profiles_to_frame(profiles: Iterable[Profile]):
+    """Profiles as a pandas DataFrame, one column per field, lists joined with ``'; '``."""
+    import pandas as pd
+
+    rows = []
+    for p in profiles:
+        row = {}
+        for name, value in p.to_record().items():
+            if isinstance(value, list):
+                for item in value:
+                    if LIST_SEPARATOR in item:
+                        raise CorpusError(
+                            f"profile {p.id!r} field {name!r} item {item!r} contains {LIST_SEPARATOR!r}; expected items without it for CSV export"
+                        )
+                value = f"{LIST_SEPARATOR} ".join(value)
+            row[name] = value
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(ALL_FIELDS)).astype({"founded": "Int64", "members": "Int64"})
+
+
+def write_profiles_csv(profiles: Iterable[Profile], path: str | Path) -> Path:
+    """Write profiles to a CSV that :func:`load_corpus` reads back unchanged (atomic write)."""
+    from matcher.write import atomic_write_text
+
+    frame = profiles_to_frame(profiles)
+    return atomic_write_text(Path(path), frame.to_csv(index=False, lineterminator="\n"))
+
+
+def corpus_stats(corpus: Corpus) -> dict[str, Any]:
+    """Counts by side, country, kind, sector and priority area, and how often each field is empty."""
+    tax = corpus.taxonomy
+    out: dict[str, Any] = {"profiles": len(corpus.profiles), "partnerships": len(corpus.partnerships)}
+    for side in SIDES:
+        group = [p for p in corpus.profiles if p.side == side]
+        out[side] = {
+            "profiles": len(group),
+            "countries": dict(sorted(Counter(p.country for p in group).items(), key=lambda kv: (-kv[1], kv[0]))),
+            "kinds": dict(sorted(Counter(p.kind for p in group).items(), key=lambda kv: (-kv[1], kv[0]))),
+            "sectors": dict(sorted(Counter(s for p in group for s in p.sectors).items(), key=lambda kv: (-kv[1], kv[0]))),
+            "areas": {a: sum(a in tax.areas_of(p.sectors) for p in group) for a in tax.areas},
+            "targets_canada": sum(corpus.targets_canada(p.id) for p in group) if side == "eu" else None,
+        }
+    out["empty_fields"] = {
+        name: sum(getattr(p, name) in (None, "", ()) for p in corpus.profiles) for name in OPTIONAL_FIELDS
+    }
+    return out

