@@ -20,6 +20,8 @@ from matcher.errors import (
     ParameterError,
     UnknownIdError,
 )
+from matcher.engine import Matcher
+from matcher.explain import Explanation
 from matcher.gold import GoldPair, load_gold
 
 __version__ = "0.1.0"
@@ -27,8 +29,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Corpus",
     "CorpusError",
+    "Explanation",
     "GoldError",
     "GoldPair",
+    "Matcher",
     "MatcherError",
     "ModelError",
     "NotFittedError",

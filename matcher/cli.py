@@ -57,6 +57,51 @@ def _cmd_corpus_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rank(args: argparse.Namespace) -> int:
+    from matcher.batch import run_batch
+
+    filters = {"countries": args.countries, "sectors": args.sectors, "areas": args.areas, "kinds": args.kinds, "exclude": args.exclude}
+    written = run_batch(
+        args.out,
+        corpus=args.corpus,
+        k=args.top_k,
+        backend=args.backend,
+        model=args.model,
+        weights=args.weights,
+        gold=args.gold,
+        show_progress=not args.quiet,
+        **{k: v for k, v in filters.items() if v},
+    )
+    for name, path in written.items():
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from matcher import Matcher
+
+    m = Matcher(backend=args.backend, model=args.model, weights=args.weights, show_progress=False).fit(args.corpus)
+    ex = m.explain(args.eu_id, args.ca_id)
+    if args.json:
+        print(ex.to_json())
+        return 0
+    print(ex.summary)
+    print(f"score {ex.score:.4f} = bias {ex.bias:.4f}")
+    for c in ex.contributions:
+        print(f"  + {c.contribution:.4f}  {c.label} ({c.weight:g} x {c.value:.4f})")
+    print(f"rank {ex.rank_eu_to_ca} for {ex.eu_id}; rank {ex.rank_ca_to_eu} for {ex.ca_id}")
+    for ev in ex.evidence:
+        print(f"  [{ev.similarity:.2f}] {ev.eu_sentence}\n         {ev.ca_sentence}")
+    return 0
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", help="corpus folder or file (default: the bundled corpus)")
+    p.add_argument("--backend", default="sentence-transformers", choices=["sentence-transformers", "tfidf"], help="embedding backend")
+    p.add_argument("--model", help="path to a sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--weights", help="fusion weights JSON (default: models/weights/DEFAULT)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matcher", description="Rank and explain EU-Canada cluster pairings.")
     parser.add_argument("--verbose", "-v", action="store_true", help="log progress and show tracebacks")
@@ -72,6 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path", nargs="?", help="corpus folder or .csv/.json/.yaml file")
     s.add_argument("--json", action="store_true", help="print the figures as JSON")
     s.set_defaults(func=_cmd_corpus_stats)
+
+    r = sub.add_parser("rank", help="batch job: ranked CSVs both ways, pairings and run.json")
+    _engine_options(r)
+    r.add_argument("--out", default="output", help="output folder (default: output)")
+    r.add_argument("--top-k", type=int, default=10, help="candidates per query (default: 10)")
+    r.add_argument("--gold", help="gold CSV whose pairs are flagged known_partner (default: the bundled seed gold)")
+    r.add_argument("--countries", help="comma-separated ISO codes; restricts the side(s) whose countries are named")
+    r.add_argument("--sectors", help="comma-separated fine sector codes")
+    r.add_argument("--areas", help="comma-separated priority-area codes")
+    r.add_argument("--kinds", help="comma-separated organisation kinds")
+    r.add_argument("--exclude", help="comma-separated profile ids to leave out")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=_cmd_rank)
+
+    x = sub.add_parser("explain", help="explain one European-Canadian pair")
+    _engine_options(x)
+    x.add_argument("eu_id")
+    x.add_argument("ca_id")
+    x.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    x.set_defaults(func=_cmd_explain)
 
     return parser
 

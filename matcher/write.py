@@ -14,7 +14,16 @@ from typing import Any
 
 from matcher.errors import OutputError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "check_writable"]
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "check_writable", "frame_to_csv", "write_run"]
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
@@ -27,6 +36,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -57,3 +67,18 @@ def check_writable(folder: Path) -> Path:
             f"output folder {str(folder)!r} cannot be written ({exc.strerror or exc}); choose another --out folder"
         ) from exc
     return folder
+
+
+def frame_to_csv(frame) -> str:
+    """A DataFrame as CSV text with fixed float formatting, so equal input gives equal bytes."""
+    return frame.to_csv(index=False, float_format="%.6f", lineterminator="\n")
+
+
+def write_run(out: Path, frames: dict, run_info: dict) -> dict[str, Path]:
+    """Write every CSV of a batch run, then ``run.json`` last, each atomically."""
+    out = Path(out)
+    written = {}
+    for name, frame in frames.items():
+        written[name] = atomic_write_text(out / name, frame_to_csv(frame))
+    written["run.json"] = atomic_write_json(out / "run.json", run_info)
+    return written
