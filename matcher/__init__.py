@@ -10,6 +10,7 @@ Library use::
 """
 
 from matcher.corpus import Corpus, Partnership, Profile, Taxonomy, corpus_stats, load_corpus, write_profiles_csv
+from matcher.engine import Matcher
 from matcher.errors import (
     CorpusError,
     GoldError,
@@ -20,7 +21,6 @@ from matcher.errors import (
     ParameterError,
     UnknownIdError,
 )
-from matcher.engine import Matcher
 from matcher.explain import Explanation
 from matcher.gold import GoldPair, load_gold
 

@@ -7,7 +7,6 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 __all__ = ["main"]
 
@@ -72,7 +71,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
         **{k: v for k, v in filters.items() if v},
     )
-    for name, path in written.items():
+    for _name, path in written.items():
         print(f"wrote {path}")
     return 0
 

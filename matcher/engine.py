@@ -196,15 +196,7 @@ class Matcher:
         side_countries = {p.country for p in profiles}
         mask = np.ones(len(profiles), dtype=bool)
         for i, p in enumerate(profiles):
-            if countries and side_countries & set(countries) and p.country not in countries:
-                mask[i] = False
-            elif sectors and not set(p.sectors) & set(sectors):
-                mask[i] = False
-            elif areas and not set(tax.areas_of(p.sectors)) & set(areas):
-                mask[i] = False
-            elif kinds and p.kind not in kinds:
-                mask[i] = False
-            elif p.id in exclude:
+            if (countries and side_countries & set(countries) and p.country not in countries) or (sectors and not set(p.sectors) & set(sectors)) or (areas and not set(tax.areas_of(p.sectors)) & set(areas)) or (kinds and p.kind not in kinds) or p.id in exclude:
                 mask[i] = False
         return mask
 
@@ -231,14 +223,10 @@ class Matcher:
         """
         self._check_fitted()
         side = self._side_of(profile_id)
-        scores, eu_mask, ca_mask = self._masked_scores(filters)
         if side == "eu":
-            row = scores[self.eu_index_[profile_id]]
-            allowed = ca_mask
+            row = np.where(self._mask(self.ca_, filters), self.scores_[self.eu_index_[profile_id]], -np.inf)
         else:
-            row = scores[:, self.ca_index_[profile_id]]
-            allowed = eu_mask
-        row = np.where(allowed, self.scores_[self.eu_index_[profile_id]] if side == "eu" else self.scores_[:, self.ca_index_[profile_id]], -np.inf)
+            row = np.where(self._mask(self.eu_, filters), self.scores_[:, self.ca_index_[profile_id]], -np.inf)
         return self._direction_frame(side, [profile_id], row[None, :], _check_k(k))
 
     def rankings(self, direction: str = "eu_to_ca", k: int = 10, **filters: object) -> pd.DataFrame:

@@ -6,14 +6,14 @@ Each class also derives from the built-in that fits it, so callers can catch eit
 from __future__ import annotations
 
 __all__ = [
-    "MatcherError",
     "CorpusError",
     "GoldError",
-    "ParameterError",
-    "UnknownIdError",
+    "MatcherError",
     "ModelError",
     "NotFittedError",
     "OutputError",
+    "ParameterError",
+    "UnknownIdError",
 ]
 
 

@@ -5,6 +5,7 @@ Nothing here touches a model; every output is plain text or a numpy array, rows 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -111,11 +112,7 @@ def interest_inputs(corpus: Corpus, eu: Sequence[Profile], ca: Sequence[Profile]
 
 # A short English stop-word list (articles, pronouns, auxiliaries, prepositions, conjunctions).
 STOP_WORDS = frozenset(
-    """a about above after again against all also am an and any are as at be been before being below between both but by
-    can could did do does doing down during each few for from further had has have having he her here hers him his how i
-    if in into is it its itself just me more most my no nor not now of off on once only or other our ours out over own
-    same she should so some such than that the their theirs them then there these they this those through to too under
-    until up very was we were what when where which while who whom why will with would you your yours""".split()
+    ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours"]
 )
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
@@ -130,7 +127,7 @@ def _fold(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Lower-cased, accent-folded words of two or more characters, stop words dropped, plus bigrams."""
     words = [w for w in _TOKEN.findall(_fold(text)) if w not in STOP_WORDS]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
 
 
 class TfidfIndex:

@@ -1,0 +1,95 @@
+"""The command line: outputs, byte-identical reruns, atomic writes, error format."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import pytest
+
+from matcher.cli import main
+
+from .conftest import profile, write_corpus
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_corpus_validate_and_stats(capsys):
+    code, out, _ = run(capsys, "corpus", "validate")
+    assert code == 0 and out.startswith("OK: ") and "gold pairs" in out
+    code, out, _ = run(capsys, "corpus", "stats")
+    assert code == 0 and "European profiles:" in out and "by priority area:" in out and "fields left empty" in out
+
+
+def test_corpus_validate_reports_problems(capsys, tmp_path):
+    folder = write_corpus(tmp_path / "c", [profile("eu-a", sectors=["aerospace"])])
+    code, _, err = run(capsys, "corpus", "validate", str(folder))
+    assert code == 1
+    assert err.startswith("CorpusError: 1 problem in corpus")
+    assert "[eu-a] sectors: got 'aerospace'; expected a sector code of the taxonomy; closest: aerospace_vehicles_defence" in err
+    assert "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def batch_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run1")
+    assert main(["rank", "--backend", "tfidf", "--out", str(out), "--top-k", "5", "--quiet"]) == 0
+    return out
+
+
+def test_rank_writes_all_outputs(batch_out):
+    assert sorted(p.name for p in batch_out.iterdir()) == ["ca_to_eu.csv", "eu_to_ca.csv", "pairings.csv", "run.json"]
+    with open(batch_out / "eu_to_ca.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["rank"] for r in rows} == {"1", "2", "3", "4", "5"}
+    for r in rows:
+        total = sum(float(r[k]) for k in r if k.startswith("contrib_"))
+        assert abs(total - float(r["score"])) < 1e-5
+    info = json.loads((batch_out / "run.json").read_text())
+    assert info["backend"] == "tfidf" and len(info["corpus"]["sha256"]) == 64 and info["weights"]["weights"]
+
+
+def test_rank_twice_gives_same_bytes(batch_out, tmp_path):
+    assert main(["rank", "--backend", "tfidf", "--out", str(tmp_path), "--top-k", "5", "--quiet"]) == 0
+    for name in ("eu_to_ca.csv", "ca_to_eu.csv", "pairings.csv"):
+        assert (tmp_path / name).read_bytes() == (batch_out / name).read_bytes(), name
+
+
+def test_failed_run_leaves_earlier_outputs_intact(capsys, tmp_path):
+    assert main(["rank", "--backend", "tfidf", "--out", str(tmp_path), "--top-k", "2", "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    code, _, err = run(capsys, "rank", "--backend", "tfidf", "--out", str(tmp_path), "--corpus", str(tmp_path / "missing"))
+    assert code == 1 and err.startswith("CorpusError: corpus path")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output_fails_before_work(capsys, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    code, _, err = run(capsys, "rank", "--backend", "tfidf", "--out", str(locked / "out"))
+    assert code == 1 and err.startswith("OutputError: output folder")
+
+
+def test_output_path_that_is_a_file_fails_before_work(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run(capsys, "rank", "--backend", "tfidf", "--out", str(blocker / "out"))
+    assert code == 1 and err.startswith("OutputError: output folder") and "choose another --out folder" in err
+
+
+def test_filters_leaving_nothing_write_headers_and_warn(capsys, tmp_path, caplog):
+    code, _, err = run(capsys, "rank", "--backend", "tfidf", "--out", str(tmp_path), "--sectors", "tobacco", "--quiet")
+    assert code == 0
+    assert (tmp_path / "eu_to_ca.csv").read_text().count("\n") == 1
+    assert "leave no pair" in caplog.text or "leave no pair" in err
+
+
+def test_verbose_shows_traceback(tmp_path):
+    with pytest.raises(Exception, match="does not exist"):
+        main(["--verbose", "corpus", "validate", str(tmp_path / "nope")])

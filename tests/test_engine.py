@@ -1,0 +1,119 @@
+"""The engine: explanations add up, filters, errors, determinism, known partners."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher import CorpusError, Matcher, NotFittedError, ParameterError, UnknownIdError, load_corpus
+from matcher.score import SIGNALS
+
+from .conftest import profile, write_corpus
+
+
+def test_contributions_sum_to_score_for_every_row(tfidf_matcher):
+    frame = tfidf_matcher.rankings("eu_to_ca", k=10)
+    contrib = frame[[f"contrib_{s}" for s in SIGNALS]].sum(axis=1) + tfidf_matcher.weights_.bias
+    np.testing.assert_allclose(contrib, frame["score"], rtol=0, atol=1e-12)
+    for row in frame.head(50).itertuples():
+        ex = tfidf_matcher.explain(row.query_id, row.candidate_id)
+        assert ex.total() == pytest.approx(ex.score, abs=1e-12)
+        assert [c.signal for c in ex.contributions] == list(SIGNALS)
+
+
+def test_rank_is_sorted_with_ties_by_id_and_both_directions(tfidf_matcher):
+    eu = tfidf_matcher.rank("skywin", k=15)
+    assert list(eu["rank"]) == list(range(1, 16))
+    assert eu["score"].is_monotonic_decreasing
+    assert set(eu["candidate_country"]) == {"CA"}
+    ca = tfidf_matcher.rank("aero-montreal", k=5)
+    assert set(ca["candidate_id"]) <= {p.id for p in tfidf_matcher.eu_}
+
+
+def test_rank_matches_full_scores(tfidf_matcher):
+    i = tfidf_matcher.eu_index_["valorial"]
+    row = tfidf_matcher.scores_[i]
+    best = sorted(range(len(row)), key=lambda j: (-row[j], tfidf_matcher.ca_[j].id))[:10]
+    assert list(tfidf_matcher.rank("valorial", k=10)["candidate_id"]) == [tfidf_matcher.ca_[j].id for j in best]
+
+
+def test_filters_apply_before_top_k(tfidf_matcher):
+    only_fr = tfidf_matcher.rank("aero-montreal", k=10, countries=["FR"])
+    assert len(only_fr) == 10 and set(only_fr["candidate_country"]) == {"FR"}
+    health = tfidf_matcher.rank("skywin", k=5, areas="health_biosciences")
+    for cid in health["candidate_id"]:
+        assert "health_biosciences" in tfidf_matcher.corpus_.taxonomy.areas_of(tfidf_matcher.corpus_.get(cid).sectors)
+    top = tfidf_matcher.rank("skywin", k=1)["candidate_id"][0]
+    assert top not in set(tfidf_matcher.rank("skywin", k=10, exclude=[top])["candidate_id"])
+
+
+def test_filters_that_leave_nothing_give_empty_frames(tfidf_matcher):
+    frame = tfidf_matcher.rankings("eu_to_ca", k=5, kinds=["supercluster"], countries=["FR", "CA"], sectors=["tobacco"])
+    assert len(frame) == 0 and "why" in frame.columns
+
+
+def test_bad_filter_and_k_messages(tfidf_matcher):
+    with pytest.raises(ParameterError, match=r"unknown filter\(s\) \['country'\]; allowed filters: countries"):
+        tfidf_matcher.rank("skywin", country="FR")
+    with pytest.raises(ParameterError, match=r"filter 'kinds' got unknown value\(s\) \['pole'\]; allowed: cluster_organisation"):
+        tfidf_matcher.rank("skywin", kinds=["pole"])
+    with pytest.raises(ParameterError, match="k must be a positive integer; got 0"):
+        tfidf_matcher.rank("skywin", k=0)
+
+
+def test_unknown_id_names_closest(tfidf_matcher):
+    with pytest.raises(UnknownIdError, match=r"unknown profile id 'skywn'; closest ids: skywin"):
+        tfidf_matcher.rank("skywn")
+
+
+def test_not_fitted_error():
+    with pytest.raises(NotFittedError, match="not fitted yet; call fit"):
+        Matcher(backend="tfidf").rank("skywin")
+
+
+def test_parameters_are_stored_unchanged():
+    weights = {"semantic": 1.0}
+    m = Matcher(backend="tfidf", weights=weights, cache=False)
+    assert m.weights is weights and m.backend == "tfidf" and m.cache is False
+
+
+def test_one_sided_corpus_is_a_clear_error(tmp_path):
+    folder = write_corpus(tmp_path / "c", [profile("eu-a"), profile("eu-b")])
+    with pytest.raises(CorpusError, match="has no Canadian profiles; the matcher needs at least one profile on each side"):
+        Matcher(backend="tfidf").fit(load_corpus(folder))
+
+
+def test_known_partners_flagged_from_gold_never_scored(tfidf_matcher, bundled):
+    ex = tfidf_matcher.explain("biovalley-france", "medteq")
+    assert ex.known_partner == "agreement"
+    unflagged = Matcher(backend="tfidf", gold=False).fit(bundled)
+    assert unflagged.explain("biovalley-france", "medteq").known_partner is None
+    np.testing.assert_array_equal(unflagged.scores_, tfidf_matcher.scores_)
+
+
+def test_explanation_parts(tfidf_matcher):
+    ex = tfidf_matcher.explain("aero-montreal", "skywin")  # order of ids does not matter
+    assert (ex.eu_id, ex.ca_id) == ("skywin", "aero-montreal")
+    assert "Aerospace vehicles and defence" in ex.shared_sectors
+    assert 1 <= len(ex.evidence) <= 3
+    assert ex.evidence == tuple(sorted(ex.evidence, key=lambda e: -e.similarity))
+    assert ex.summary.startswith("Skywin (BE) and Aéro Montréal (CA): same sector")
+    assert '"contributions"' in ex.to_json()
+
+
+def test_pairings_carry_both_ranks_and_reciprocal(tfidf_matcher):
+    frame = tfidf_matcher.pairings(k=3)
+    assert ((frame["rank_eu_to_ca"] <= 3) | (frame["rank_ca_to_eu"] <= 3)).all()
+    np.testing.assert_allclose(frame["reciprocal_score"], 2 / (frame["rank_eu_to_ca"] + frame["rank_ca_to_eu"]))
+    assert frame["reciprocal_score"].is_monotonic_decreasing
+    row = frame.iloc[0]
+    ex = tfidf_matcher.explain(row["eu_id"], row["ca_id"])
+    assert (ex.rank_eu_to_ca, ex.rank_ca_to_eu) == (row["rank_eu_to_ca"], row["rank_ca_to_eu"])
+
+
+@pytest.mark.slow
+def test_real_model_ranks_aerospace_partners_for_aero_montreal(real_matcher):
+    top = real_matcher.rank("aero-montreal", k=10)
+    sectors = [real_matcher.corpus_.get(c).sectors for c in top["candidate_id"]]
+    assert all("aerospace_vehicles_defence" in s for s in sectors)
+    assert real_matcher.backend_.identity.startswith("st:all-MiniLM-L6-v2")
