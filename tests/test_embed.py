@@ -95,10 +95,10 @@ def test_document_vector_is_word_weighted_mean_of_pieces(tmp_path):
 
 def test_model_path_errors(tmp_path):
     with pytest.raises(ModelError, match="does not exist or is not a folder"):
-        SentenceTransformerBackend(tmp_path / "missing").identity
+        _ = SentenceTransformerBackend(tmp_path / "missing").identity
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match=r"is not a sentence-transformers folder: it has no modules.json"):
-        SentenceTransformerBackend(tmp_path / "empty").identity
+        _ = SentenceTransformerBackend(tmp_path / "empty").identity
 
 
 def test_unknown_backend_lists_allowed():

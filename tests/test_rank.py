@@ -36,6 +36,7 @@ def test_blocked_top_k_both_directions_equal_brute_force(rows, cols, k, block):
     full = np.round(left @ right.T, 1)  # rounding creates ties
     r_idx, r_val, c_idx, c_val = blocked_top_k(lambda sl: full[sl], rows, cols, k, block_rows=block)
     np.testing.assert_array_equal(r_idx, brute_top_k(full, k))
+    np.testing.assert_array_equal(r_val, np.take_along_axis(full, r_idx, axis=1))
     np.testing.assert_array_equal(c_idx, brute_top_k(full.T, k))
     np.testing.assert_array_equal(c_val, np.take_along_axis(full.T, c_idx, axis=1))
 
