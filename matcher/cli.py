@@ -94,6 +94,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from matcher.bench import run_bench
+
+    sizes = ((10_000, 10_000), (100_000, 10_000)) if not args.quick else ((2_000, 2_000),)
+    run_bench(sizes=sizes, k=args.top_k, repeats=args.repeats, batch=not args.no_batch)
+    return 0
+
+
 def _engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", help="corpus folder or file (default: the bundled corpus)")
     p.add_argument("--backend", default="sentence-transformers", choices=["sentence-transformers", "tfidf"], help="embedding backend")
@@ -136,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("ca_id")
     x.add_argument("--json", action="store_true", help="print the explanation as JSON")
     x.set_defaults(func=_cmd_explain)
+
+    b = sub.add_parser("bench", help="print speed and memory figures (synthetic profiles and the bundled corpus)")
+    b.add_argument("--top-k", type=int, default=20)
+    b.add_argument("--repeats", type=int, default=3, help="runs per figure; medians are printed")
+    b.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
+    b.add_argument("--no-batch", action="store_true", help="skip the bundled-corpus batch figures")
+    b.set_defaults(func=_cmd_bench)
 
     return parser
 

@@ -32,6 +32,7 @@ from matcher.gold import GoldPair, default_gold_path, load_gold
 from matcher.rank import rank_matrix, reciprocal_score, top_k
 from matcher.score import (
     SIGNALS,
+    FusedScorer,
     cosine_similarity,
     declared_interest,
     fuse,
@@ -152,6 +153,11 @@ class Matcher:
         self.vocabulary_ = index.vocabulary_
         self._explained: dict[tuple[str, str], Explanation] = {}
         self.interest_flags_ = (eu_flag, eu_country, ca_targets)
+        self.embeddings_ = docs
+        self.scorer_ = FusedScorer(
+            weights.weights, weights.bias, docs[:n_eu], docs[n_eu:], fine[:n_eu], fine[n_eu:], areas[:n_eu], areas[n_eu:],
+            lang_eu, lang_ca, lex[:n_eu], lex[n_eu:], eu_flag, eu_country, ca_targets,
+        )
         self.known_ = self._load_known(corpus)
         self.encode_stats_ = stats
         self.fit_seconds_ = time.perf_counter() - t0

@@ -12,27 +12,85 @@ import numpy as np
 __all__ = ["blocked_top_k", "rank_matrix", "reciprocal_score", "top_k"]
 
 
+def _group_max(scores: np.ndarray, width: int) -> np.ndarray:
+    """Max of each row over column groups ``j, j + width, j + 2*width, ...`` (works on views too)."""
+    n_rows, n_cols = scores.shape
+    order = "F" if not scores.flags.c_contiguous and scores.flags.f_contiguous else "C"
+    out = np.array(scores[:, :width], order=order, copy=True)
+    for start in range(width, n_cols, width):
+        stop = min(start + width, n_cols)
+        np.maximum(out[:, : stop - start], scores[:, start:stop], out=out[:, : stop - start])
+    return out
+
+
+def _candidates(scores: np.ndarray, k: int, floor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) positions that include every row's k best, found without sorting whole rows.
+
+    The columns are dealt into groups of about eight; the k-th largest group maximum is a lower
+    bound of a row's k-th best value, so only groups reaching it are searched. ``floor`` (one value
+    per row) raises the bound further; rows may then have fewer than k candidates.
+    """
+    n_rows, n_cols = scores.shape
+    width = max(-(-n_cols // 8), 8 * k)
+    if n_cols < 2 * width:
+        if floor is None:
+            return tuple(np.indices((n_rows, n_cols)).reshape(2, -1))
+        return np.nonzero(scores >= floor[:, None])
+    gmax = _group_max(scores, width)
+    bound = np.partition(gmax, width - k, axis=1)[:, width - k]
+    if floor is not None:
+        bound = np.maximum(bound, floor)
+    g_rows, g_cols = np.nonzero(gmax >= bound[:, None])
+    found_rows, found_cols = [], []
+    for start in range(0, n_cols, width):
+        rows, cols = g_rows, g_cols + start
+        if start + width > n_cols:
+            inside = cols < n_cols
+            rows, cols = rows[inside], cols[inside]
+        keep = scores[rows, cols] >= bound[rows]
+        found_rows.append(rows[keep])
+        found_cols.append(cols[keep])
+    return np.concatenate(found_rows), np.concatenate(found_cols)
+
+
+def _descending_key(vals: np.ndarray) -> np.ndarray:
+    """float32 values mapped to int64 that sort in descending value order."""
+    vals = np.asarray(vals, dtype=np.float32) + np.float32(0.0)  # -0.0 becomes +0.0: they compare equal
+    u = vals.view(np.uint32).astype(np.int64)
+    u = np.where(u & 0x80000000, ~u & 0xFFFFFFFF, u | 0x80000000)
+    return 0xFFFFFFFF - u
+
+
+def _first_k(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, k: int):
+    """Sort entries by (row, -value, column) and keep the first k of each row.
+
+    Entries must come in ascending column order within each row (``_candidates`` makes them so);
+    float32 values then need one stable sort of a packed (row, -value) key.
+    """
+    if vals.dtype == np.float32:
+        order = np.argsort((rows.astype(np.int64) << 32) | _descending_key(vals), kind="stable")
+    else:
+        order = np.lexsort((cols, -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    first = np.searchsorted(rows, np.arange(n_rows))
+    take = (np.arange(len(rows)) - first[rows]) < k
+    return rows[take], cols[take], vals[take]
+
+
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and values of the ``k`` best columns of each row, best first, ties by lower index.
 
-    Exact and O(n) per row: a partition finds the k-th value, every column above it is kept, and
-    columns equal to it are kept in index order until k are taken. ``-inf`` marks excluded columns
-    and is never returned as a real candidate unless fewer than k columns remain.
+    Exact, and close to one pass over the scores for wide rows (see ``_candidates``). ``-inf``
+    marks excluded columns and is returned only when fewer than k columns remain.
     """
     scores = np.atleast_2d(scores)
     n_rows, n_cols = scores.shape
     k = min(int(k), n_cols)
     if k <= 0 or n_rows == 0:
         return np.empty((n_rows, 0), dtype=np.int64), np.empty((n_rows, 0), dtype=scores.dtype)
-    kth = np.partition(scores, n_cols - k, axis=1)[:, n_cols - k][:, None]
-    above = scores > kth
-    tied = scores == kth
-    need = k - above.sum(axis=1, keepdims=True)
-    keep = above | (tied & (np.cumsum(tied, axis=1) <= need))
-    cols = np.nonzero(keep)[1].reshape(n_rows, k)
-    vals = np.take_along_axis(scores, cols, axis=1)
-    order = np.lexsort((cols, -vals), axis=1)
-    return np.take_along_axis(cols, order, axis=1), np.take_along_axis(vals, order, axis=1)
+    rows, cols = _candidates(scores, k)
+    _, cols, vals = _first_k(rows, cols, scores[rows, cols], n_rows, k)
+    return cols.reshape(n_rows, k).astype(np.int64), vals.reshape(n_rows, k)
 
 
 def rank_matrix(scores: np.ndarray) -> np.ndarray:
@@ -55,13 +113,15 @@ def blocked_top_k(
     n_cols: int,
     k: int,
     block_rows: int = 2048,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    columns: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Top-k in both directions of an ``n_rows x n_cols`` score matrix never held whole in memory.
 
     ``score_block(rows)`` returns the scores of a slice of rows against every column. Row top-k
     comes from each block; column top-k is merged block by block with a running best-k, so peak
     memory is one block plus the running lists, whatever the number of rows.
 
+    With ``columns=False`` only the row direction is computed (the last two results are None).
     Returns ``(row_idx, row_val, col_idx, col_val)``: ``row_idx`` is ``n_rows x k`` column indices,
     ``col_idx`` is ``n_cols x k`` row indices, best first, ties by lower index.
     """
@@ -76,11 +136,24 @@ def blocked_top_k(
         block = np.asarray(score_block(rows), dtype=np.float32)
         idx, val = top_k(block, kr)
         row_idx[rows], row_val[rows] = idx, val
-        # Column direction: candidates are this block's best kc rows per column plus the running best.
-        cidx, cval = top_k(block.T, kc)
-        merged_val = np.concatenate([best_val, cval.T], axis=0)
-        merged_idx = np.concatenate([best_idx, (cidx + start).T], axis=0)
-        order = np.lexsort((merged_idx, -merged_val), axis=0)[:kc]
-        best_val = np.take_along_axis(merged_val, order, axis=0)
-        best_idx = np.take_along_axis(merged_idx, order, axis=0)
+        if not columns:
+            continue
+        # Column direction: a block entry can only enter a column's list by beating its current k-th.
+        b_cols, b_rows = _candidates(block.T, kc, floor=best_val[-1])
+        if len(b_cols):
+            touched = np.unique(b_cols)
+            run_cols = np.repeat(touched, kc)
+            run_rows = best_idx[:, touched].T.ravel()
+            run_vals = best_val[:, touched].T.ravel()
+            m_cols, m_rows, m_vals = _first_k(
+                np.concatenate([run_cols, b_cols]),
+                np.concatenate([run_rows, b_rows + start]),
+                np.concatenate([run_vals, block[b_rows, b_cols]]),
+                n_cols,
+                kc,
+            )
+            best_idx[:, touched] = m_rows.reshape(len(touched), kc).T
+            best_val[:, touched] = m_vals.reshape(len(touched), kc).T
+    if not columns:
+        return row_idx, row_val, None, None
     return row_idx, row_val, best_idx.T.copy(), best_val.T.copy()

@@ -45,3 +45,24 @@ def test_rank_matrix_and_reciprocal():
     scores = np.array([[0.5, 0.9, 0.5], [0.1, 0.2, 0.3]])
     np.testing.assert_array_equal(rank_matrix(scores), [[2, 1, 3], [3, 2, 1]])
     np.testing.assert_allclose(reciprocal_score(np.array([1, 3]), np.array([1, 1])), [1.0, 0.5])
+
+
+@pytest.mark.parametrize(("rows", "cols", "k"), [(30, 5003, 20), (7, 2048, 1), (12, 1601, 50)])
+def test_wide_rows_take_the_prefiltered_path_exactly(rows, cols, k):
+    rng = np.random.default_rng(cols)
+    scores = np.round(rng.random((rows, cols)), 2)  # heavy ties
+    scores[0, :] = 0.5  # a row that is all ties
+    scores[1, ::3] = -np.inf
+    idx, val = top_k(scores, k)
+    np.testing.assert_array_equal(idx, brute_top_k(scores, k))
+    idx_t, _ = top_k(scores.T.copy().T, k)  # same data through a non-contiguous view
+    np.testing.assert_array_equal(idx_t, idx)
+
+
+def test_blocked_top_k_wide_matrix_with_ties():
+    rng = np.random.default_rng(5)
+    full = np.round(rng.random((300, 2600)), 2).astype(np.float32)
+    r_idx, _, c_idx, c_val = blocked_top_k(lambda sl: full[sl], 300, 2600, 10, block_rows=77)
+    np.testing.assert_array_equal(r_idx, brute_top_k(full, 10))
+    np.testing.assert_array_equal(c_idx, brute_top_k(full.T, 10))
+    np.testing.assert_array_equal(c_val, np.take_along_axis(full.T, c_idx, axis=1))

@@ -60,3 +60,10 @@ def test_fuse_is_bias_plus_weighted_sum():
     signals = {"sector": np.array([[1.0, 0.0]]), "semantic": np.array([[0.5, 0.25]])}
     got = fuse(signals, {"sector": 0.2, "semantic": 0.4, "lexical": 9.0}, bias=0.1)
     np.testing.assert_allclose(got, [[0.1 + 0.2 + 0.2, 0.1 + 0.1]])
+
+
+def test_blocked_fused_scorer_equals_signal_fusion(tfidf_matcher):
+    """The scale path (one block at a time, linear signals folded) gives the engine's scores."""
+    scorer = tfidf_matcher.scorer_
+    blocks = [scorer(slice(i, i + 37)) for i in range(0, scorer.shape[0], 37)]
+    np.testing.assert_allclose(np.vstack(blocks), tfidf_matcher.scores_, rtol=0, atol=2e-6)
