@@ -95,6 +95,20 @@ def _blocked_product(a: np.ndarray, bt: np.ndarray, block: int) -> None:
         a[start : start + block] @ bt
 
 
+def _bench_size(n_eu: int, n_ca: int, k: int, repeats: int, block_rows: int, out) -> dict:
+    eu, ca = synthetic_profiles(n_eu, seed=n_eu), synthetic_profiles(n_ca, seed=7)
+    scorer = _scorer(eu, ca)
+    emb_t = np.ascontiguousarray(ca["emb"].T)
+    floor = _median_time(lambda: _blocked_product(eu["emb"], emb_t, block_rows), repeats)
+    ours = _median_time(lambda: blocked_top_k(scorer, n_eu, n_ca, k, block_rows=block_rows), repeats)
+    peak = _peak_mb(lambda: blocked_top_k(scorer, n_eu, n_ca, k, block_rows=block_rows))
+    out(
+        f"{n_eu:>7} x {n_ca:<6} fused 5-signal scoring + top-{k} both ways: {ours:6.2f} s, peak {peak:7.0f} MB traced; "
+        f"bare embedding product {floor:5.2f} s; ratio {ours / floor:4.2f}x"
+    )
+    return {"floor_s": floor, "fused_topk_both_s": ours, "ratio": ours / floor, "peak_mb": peak}
+
+
 def run_bench(sizes=((10_000, 10_000), (100_000, 10_000)), k: int = 20, repeats: int = 3, block_rows: int = 2048, batch: bool = True, out=print) -> dict:
     """Print and return benchmark figures."""
     from threadpoolctl import threadpool_info
@@ -103,17 +117,7 @@ def run_bench(sizes=((10_000, 10_000), (100_000, 10_000)), k: int = 20, repeats:
     blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)" for i in threadpool_info()]
     out(f"machine: {sys.platform}, BLAS: {'; '.join(blas)}; medians of {repeats} runs")
     for n_eu, n_ca in sizes:
-        eu, ca = synthetic_profiles(n_eu, seed=n_eu), synthetic_profiles(n_ca, seed=7)
-        scorer = _scorer(eu, ca)
-        emb_t = np.ascontiguousarray(ca["emb"].T)
-        floor = _median_time(lambda: _blocked_product(eu["emb"], emb_t, block_rows), repeats)
-        ours = _median_time(lambda: blocked_top_k(scorer, n_eu, n_ca, k, block_rows=block_rows), repeats)
-        peak = _peak_mb(lambda: blocked_top_k(scorer, n_eu, n_ca, k, block_rows=block_rows))
-        results[f"{n_eu}x{n_ca}"] = {"floor_s": floor, "fused_topk_both_s": ours, "ratio": ours / floor, "peak_mb": peak}
-        out(
-            f"{n_eu:>7} x {n_ca:<6} fused 5-signal scoring + top-{k} both ways: {ours:6.2f} s, peak {peak:7.0f} MB traced; "
-            f"bare embedding product {floor:5.2f} s; ratio {ours / floor:4.2f}x"
-        )
+        results[f"{n_eu}x{n_ca}"] = _bench_size(n_eu, n_ca, k, repeats, block_rows, out)
     # Cosine-only top-k, one direction, against scikit-learn and sentence-transformers.
     n_eu, n_ca = sizes[0]
     eu, ca = synthetic_profiles(n_eu, seed=n_eu), synthetic_profiles(n_ca, seed=7)

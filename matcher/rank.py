@@ -14,7 +14,7 @@ __all__ = ["blocked_top_k", "rank_matrix", "reciprocal_score", "top_k"]
 
 def _group_max(scores: np.ndarray, width: int) -> np.ndarray:
     """Max of each row over column groups ``j, j + width, j + 2*width, ...`` (works on views too)."""
-    n_rows, n_cols = scores.shape
+    _n_rows, n_cols = scores.shape
     order = "F" if not scores.flags.c_contiguous and scores.flags.f_contiguous else "C"
     out = np.array(scores[:, :width], order=order, copy=True)
     for start in range(width, n_cols, width):
@@ -145,7 +145,7 @@ def blocked_top_k(
             run_cols = np.repeat(touched, kc)
             run_rows = best_idx[:, touched].T.ravel()
             run_vals = best_val[:, touched].T.ravel()
-            m_cols, m_rows, m_vals = _first_k(
+            _m_cols, m_rows, m_vals = _first_k(
                 np.concatenate([run_cols, b_cols]),
                 np.concatenate([run_rows, b_rows + start]),
                 np.concatenate([run_vals, block[b_rows, b_cols]]),

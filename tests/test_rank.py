@@ -53,7 +53,7 @@ def test_wide_rows_take_the_prefiltered_path_exactly(rows, cols, k):
     scores = np.round(rng.random((rows, cols)), 2)  # heavy ties
     scores[0, :] = 0.5  # a row that is all ties
     scores[1, ::3] = -np.inf
-    idx, val = top_k(scores, k)
+    idx, _val = top_k(scores, k)
     np.testing.assert_array_equal(idx, brute_top_k(scores, k))
     idx_t, _ = top_k(scores.T.copy().T, k)  # same data through a non-contiguous view
     np.testing.assert_array_equal(idx_t, idx)
