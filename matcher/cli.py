@@ -94,6 +94,51 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from matcher.evaluate import comparison_table, evaluate
+
+    kinds = tuple(k.strip() for k in args.kinds.split(",")) if args.kinds else ("mou", "agreement")
+    result = evaluate(
+        corpus=args.corpus,
+        gold=args.gold,
+        kinds=kinds,
+        out=args.out,
+        backend=args.backend,
+        model=args.model,
+        weights=args.weights,
+        seed=args.seed,
+        n_resamples=args.resamples,
+    )
+    cols = ["system", "recall@1", "recall@3", "recall@5", "recall@10", "mrr", "ndcg@10", "map", "mean_rank", "median_rank"]
+    print(f"gold: {len(result.gold)} pairs of kind {', '.join(kinds)}; both directions")
+    print(comparison_table(result)[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if result.network_table is not None:
+        print("\nnetwork co-membership, reported apart:")
+        print(result.network_table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.out:
+        print(f"\nreport written to {args.out}")
+    if args.save_weights:
+        from matcher._meta import git_commit, library_versions
+        from matcher.weights import Weights, save_weights
+
+        table = comparison_table(result)
+        cv = table[table.system == "fused, fitted weights (LOQO-CV)"].iloc[0]
+        name = Path(args.save_weights).stem
+        card = {
+            "kind": "fitted",
+            "method": "logistic regression on the five signals (class-balanced), negative coefficients set to 0, scaled to sum 1",
+            "gold": {"files": ", ".join(result.info["gold_files"]), "kinds": ", ".join(kinds), "pairs": len(result.gold)},
+            "corpus_sha256": result.info["corpus_sha256"],
+            "backend": f"{result.info['backend']} ({result.info['model']})",
+            "cv_metrics (leave-one-query-out, both directions)": {m: round(float(cv[m]), 4) for m in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr", "ndcg@10", "map", "mean_rank", "median_rank")},
+            "library_versions": library_versions(),
+            "commit": git_commit(),
+        }
+        paths = save_weights(Weights(result.fitted_weights, 0.0, name, "fitted"), args.save_weights, card, force=args.force)
+        print("saved " + " and ".join(str(p) for p in paths))
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from matcher.bench import run_bench
 
@@ -144,6 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("ca_id")
     x.add_argument("--json", action="store_true", help="print the explanation as JSON")
     x.set_defaults(func=_cmd_explain)
+
+    e = sub.add_parser("evaluate", help="score the engine against known agreements; write the report")
+    _engine_options(e)
+    e.add_argument("--gold", action="append", help="gold CSV with eu_id, ca_id[, kind] (repeatable; default: the seed agreements)")
+    e.add_argument("--kinds", help="comma-separated gold kinds that count (default: mou,agreement)")
+    e.add_argument("--out", default="evaluation/report", help="report folder (default: evaluation/report)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--resamples", type=int, default=10_000, help="sign flips of the randomization test")
+    e.add_argument("--save-weights", help="also save the weights fitted on all gold pairs (JSON) with a model card beside it")
+    e.add_argument("--force", action="store_true", help="let --save-weights overwrite existing files")
+    e.set_defaults(func=_cmd_evaluate)
 
     b = sub.add_parser("bench", help="print speed and memory figures (synthetic profiles and the bundled corpus)")
     b.add_argument("--top-k", type=int, default=20)

@@ -16,7 +16,7 @@ from matcher._resources import bundled_path
 from matcher.errors import ParameterError
 from matcher.score import SIGNALS
 
-__all__ = ["Weights", "default_weights_path", "load_weights"]
+__all__ = ["Weights", "default_weights_path", "load_weights", "save_weights"]
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +67,26 @@ def load_weights(source: str | Path | Mapping | Weights | None = None) -> Weight
         if differ:
             log.warning("weights %s were fitted with other library versions: %s", path.name, differ)
     return w
+
+
+def save_weights(weights: Weights, path: str | Path, card: Mapping[str, object], force: bool = False) -> tuple[Path, Path]:
+    """Save weights as JSON and a model card beside them (``.card.md``); never overwrite unless ``force``."""
+    from matcher.errors import OutputError
+    from matcher.write import atomic_write_json, atomic_write_text
+
+    path = Path(path)
+    card_path = path.with_suffix(".card.md")
+    for p in (path, card_path):
+        if p.exists() and not force:
+            raise OutputError(f"{str(p)!r} already exists; pass --force (force=True) to overwrite it, or choose another name")
+    data = {**weights.to_dict(), **{k: v for k, v in card.items() if k in ("library_versions", "corpus_sha256", "commit", "gold")}}
+    atomic_write_json(path, data)
+    lines = [f"# Model card: {weights.name}", ""]
+    for key, value in card.items():
+        if isinstance(value, Mapping):
+            lines.append(f"- **{key}**:")
+            lines += [f"  - {k}: {v}" for k, v in value.items()]
+        else:
+            lines.append(f"- **{key}**: {value}")
+    atomic_write_text(card_path, "\n".join(lines) + "\n")
+    return path, card_path
