@@ -129,13 +129,13 @@ class Matcher:
         n_eu = len(eu)
         tax = corpus.taxonomy
         fine, areas = sector_matrix(profiles, tax), area_matrix(profiles, tax)
-        lang_eu, lang_ca = language_matrix(eu, ca)
+        lang_eu, lang_ca, lang_common = language_matrix(eu, ca)
         eu_flag, eu_country, ca_targets = interest_inputs(corpus, eu, ca)
         signals = {
             "sector": sector_overlap(fine[:n_eu], fine[n_eu:], areas[:n_eu], areas[n_eu:]),
             "semantic": cosine_similarity(docs[:n_eu], docs[n_eu:]),
             "lexical": lexical_similarity(lex[:n_eu], lex[n_eu:]),
-            "language": language_overlap(lang_eu, lang_ca),
+            "language": language_overlap(lang_eu, lang_ca, lang_common),
             "interest": declared_interest(eu_flag, eu_country, ca_targets),
         }
         self.corpus_ = corpus
@@ -156,7 +156,7 @@ class Matcher:
         self.embeddings_ = docs
         self.scorer_ = FusedScorer(
             weights.weights, weights.bias, docs[:n_eu], docs[n_eu:], fine[:n_eu], fine[n_eu:], areas[:n_eu], areas[n_eu:],
-            lang_eu, lang_ca, lex[:n_eu], lex[n_eu:], eu_flag, eu_country, ca_targets,
+            lang_eu, lang_ca, lex[:n_eu], lex[n_eu:], eu_flag, eu_country, ca_targets, lang_common,
         )
         self.known_ = self._load_known(corpus)
         self.encode_stats_ = stats

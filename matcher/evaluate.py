@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 CUTOFFS = (1, 3, 5, 10)
 METRICS = (*(f"recall@{k}" for k in CUTOFFS), "mrr", "ndcg@10", "map")
 DIRECTIONS = ("eu_to_ca", "ca_to_eu")
+CV_SYSTEM = "fused, fitted weights (LOQO-CV)"
 
 
 # ----------------------------------------------------------------------------- ranks and metrics
@@ -268,6 +269,7 @@ class EvaluationResult:
     folds: list[FoldRecord]
     network_table: pd.DataFrame | None
     gold: tuple[GoldPair, ...]
+    significance_headline: str = ""
     info: dict = field(default_factory=dict)
 
 
@@ -311,13 +313,14 @@ def run_evaluation(matcher, gold: Sequence[GoldPair], seed: int = 0, n_resamples
     systems: dict[str, object] = {"random": None}
     for name in SIGNALS:
         systems[f"{name} only"] = signals[name]
-    systems["fused (default weights)"] = fused
-    systems["fused reciprocal"] = recip
+    label = f"{matcher.weights_.kind} weights {matcher.weights_.name}"
+    systems[f"fused, {label}"] = fused
+    systems[f"fused reciprocal, {label}"] = recip
     if fit:
-        systems["fused, fitted weights (LOQO-CV)"] = cv_scores
+        systems[CV_SYSTEM] = cv_scores
     table, per_query, ranks = evaluate_matrices(systems, eu_ids, ca_ids, gold)
 
-    headline = "fused (default weights)"
+    headline = CV_SYSTEM if fit else f"fused, {label}"
     sig_rows = []
     base = per_query[headline]
     for name, pq in per_query.items():
@@ -338,7 +341,7 @@ def run_evaluation(matcher, gold: Sequence[GoldPair], seed: int = 0, n_resamples
                 }
             )
     intervals = []
-    for name in (n for n in (headline, "fused reciprocal", "fused, fitted weights (LOQO-CV)") if n in per_query):
+    for name in (n for n in (f"fused, {label}", f"fused reciprocal, {label}", CV_SYSTEM) if n in per_query):
         for metric in ("mrr", "recall@10", "ndcg@10"):
             lo, hi = bootstrap_ci(per_query[name][metric].to_numpy(), seed=seed)
             intervals.append({"system": name, "metric": metric, "mean": float(per_query[name][metric].mean()), "ci95_low": lo, "ci95_high": hi})
@@ -365,6 +368,7 @@ def run_evaluation(matcher, gold: Sequence[GoldPair], seed: int = 0, n_resamples
         folds=folds,
         network_table=None,
         gold=tuple(gold),
+        significance_headline=headline,
     )
 
 
@@ -394,8 +398,9 @@ def _outranked_by(matcher, eu_id: str, ca_id: str, direction: str, limit: int = 
     return [pid for _, pid in sorted(better)[:limit]]
 
 
-def per_pair_frame(matcher, result: EvaluationResult, system: str = "fused (default weights)") -> pd.DataFrame:
+def per_pair_frame(matcher, result: EvaluationResult, system: str | None = None) -> pd.DataFrame:
     """Each gold pair's ranks in both directions and the candidates that outranked it (best first, up to 5)."""
+    system = system or result.info.get("headline") or next(n for n in result.ranks if n.startswith("fused"))
     ranks = result.ranks[system].copy()
     ranks["outranked_by_eu_to_ca"] = ["; ".join(_outranked_by(matcher, r.eu_id, r.ca_id, "eu_to_ca")) for r in ranks.itertuples()]
     ranks["outranked_by_ca_to_eu"] = ["; ".join(_outranked_by(matcher, r.eu_id, r.ca_id, "ca_to_eu")) for r in ranks.itertuples()]
@@ -430,7 +435,7 @@ def _plots(result: EvaluationResult, out: Path) -> list[Path]:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 3.8), dpi=110)
-    ranks = result.ranks["fused (default weights)"]
+    ranks = result.ranks[f"fused, {result.info['weights_kind']} weights {result.info['weights_name']}"]
     bins = [1, 2, 4, 6, 11, 21, 51, 1000]
     labels = ["1", "2-3", "4-5", "6-10", "11-20", "21-50", ">50"]
     width = 0.4
@@ -438,7 +443,7 @@ def _plots(result: EvaluationResult, out: Path) -> list[Path]:
         counts, _ = np.histogram(ranks[col], bins=bins)
         ax.bar(np.arange(len(labels)) + offset, counts, width=width, label=label)
     ax.set_xticks(np.arange(len(labels)), labels)
-    ax.set_xlabel("rank of the gold partner (fused, default weights)")
+    ax.set_xlabel(f"rank of the gold partner (fused, {result.info['weights_name']})")
     ax.set_ylabel("gold pairs")
     ax.legend()
     ax.set_title("Where the known partners rank")
@@ -484,7 +489,7 @@ def write_report(matcher, result: EvaluationResult, out: str | Path, network: Ev
         f"Corpus: `{info.get('corpus')}` (sha256 `{info.get('corpus_sha256', '')[:16]}`), {info.get('n_eu')} European and {info.get('n_ca')} Canadian profiles.",
         f"Gold: {len(result.gold)} pairs of kind {', '.join(info.get('kinds', []))} from {', '.join(info.get('gold_files', []))}; "
         f"{info.get('n_queries_eu')} European and {info.get('n_queries_ca')} Canadian queries.",
-        f"Backend: {info.get('backend')} (`{info.get('model')}`); default weights `{info.get('weights_name')}`.",
+        f"Backend: {info.get('backend')} (`{info.get('model')}`); fused rows use the {info.get('weights_kind')} weights `{info.get('weights_name')}`.",
         "Each gold partner is ranked among all candidates of the other side, in both directions; ties break by id.",
         "Metrics are means over queries, computed with ranx; `random` is the exact expected value of a random ordering.",
         "The fitted-weights row is leave-one-query-out: each query is scored with weights fitted without it.",
@@ -501,7 +506,7 @@ def write_report(matcher, result: EvaluationResult, out: str | Path, network: Ev
         "",
         _md_table(comparison_table(result, "ca_to_eu")),
         "",
-        "## Significance: fused (default weights) against each other system",
+        f"## Significance: {result.significance_headline} against each other system",
         "",
         f"Paired Fisher randomization test over queries (both directions), {info.get('n_resamples')} sign flips, seed {info.get('seed')}.",
         "",
@@ -584,8 +589,12 @@ def evaluate(
 
         check_writable(Path(out))
     if matcher is None:
+        from matcher.weights import hand_set_weights_path
+
         data = corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
-        matcher = Matcher(backend=backend, model=model, weights=weights, gold=False).fit(data)
+        # Hand-set weights by default: weights fitted on this gold would be scored in-sample.
+        chosen = weights if weights is not None else hand_set_weights_path()
+        matcher = Matcher(backend=backend, model=model, weights=chosen, gold=False).fit(data)
     data = matcher.corpus_
     pairs = load_gold_files(gold, data, kinds)
     result = run_evaluation(matcher, pairs, seed=seed, n_resamples=n_resamples)
@@ -623,6 +632,7 @@ def _info(matcher, result: EvaluationResult, gold, kinds, seed: int, n_resamples
         "backend": matcher.backend_.name,
         "model": getattr(matcher.backend_, "identity", ""),
         "weights_name": matcher.weights_.name,
+        "weights_kind": matcher.weights_.kind,
         "seed": seed,
         "n_resamples": n_resamples,
     }

@@ -14,6 +14,7 @@ import numpy as np
 from matcher.corpus import EUROPEAN_COUNTRIES, Corpus, Profile, Taxonomy
 
 __all__ = [
+    "LINGUA_FRANCA",
     "STOP_WORDS",
     "TfidfIndex",
     "area_matrix",
@@ -68,8 +69,13 @@ def area_matrix(profiles: Sequence[Profile], taxonomy: Taxonomy) -> np.ndarray:
     return out
 
 
-def language_matrix(left: Sequence[Profile], right: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray]:
-    """0/1 working-language matrices for both sides over their joint language vocabulary."""
+# Working languages that nearly every cluster lists; sharing only these says little.
+LINGUA_FRANCA = frozenset({"en"})
+
+
+def language_matrix(left: Sequence[Profile], right: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """0/1 working-language matrices for both sides over their joint language vocabulary, and a
+    0/1 vector marking which of those languages are lingua francas."""
     vocab = sorted({lang for p in (*left, *right) for lang in p.languages})
     index = {lang: j for j, lang in enumerate(vocab)}
 
@@ -79,7 +85,8 @@ def language_matrix(left: Sequence[Profile], right: Sequence[Profile]) -> tuple[
             m[i, [index[lang] for lang in p.languages]] = 1.0
         return m
 
-    return build(left), build(right)
+    common = np.array([lang in LINGUA_FRANCA for lang in vocab], dtype=bool)
+    return build(left), build(right), common
 
 
 def country_matrix(profiles: Sequence[Profile], countries: Sequence[str]) -> np.ndarray:

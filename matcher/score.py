@@ -31,6 +31,8 @@ SIGNALS: Mapping[str, str] = {
     "language": "shared working language",
     "interest": "declared interest",
 }
+# Value of the language signal when the only shared languages are lingua francas.
+COMMON_ONLY = 0.5
 # Weight of the fine-sector part of the sector signal; the priority-area part gets the rest.
 FINE_SHARE = 2.0 / 3.0
 
@@ -66,9 +68,19 @@ def lexical_similarity(eu_tfidf: sparse.spmatrix | np.ndarray, ca_tfidf: sparse.
     return np.clip(dense, 0.0, 1.0).astype(np.float32)
 
 
-def language_overlap(eu_lang: np.ndarray, ca_lang: np.ndarray) -> np.ndarray:
-    """1 where the two profiles share at least one working language, else 0."""
-    return ((eu_lang @ ca_lang.T) > 0).astype(np.float32)
+def language_overlap(eu_lang: np.ndarray, ca_lang: np.ndarray, common: np.ndarray | None = None) -> np.ndarray:
+    """Shared working language: 1 when the two share a language that is not a lingua franca,
+    ``COMMON_ONLY`` when they share only a lingua franca (``common`` marks those columns, e.g.
+    English, which almost every cluster lists), 0 when they share none.
+    """
+    eu_lang = np.asarray(eu_lang, dtype=np.float32)
+    ca_lang = np.asarray(ca_lang, dtype=np.float32)
+    if common is None:
+        common = np.zeros(eu_lang.shape[1], dtype=bool)
+    common = np.asarray(common, dtype=bool)
+    any_shared = (eu_lang @ ca_lang.T) > 0
+    own_shared = (eu_lang[:, ~common] @ ca_lang[:, ~common].T) > 0
+    return np.where(own_shared, 1.0, np.where(any_shared, COMMON_ONLY, 0.0)).astype(np.float32)
 
 
 def declared_interest(eu_targets_ca: np.ndarray, eu_country: np.ndarray, ca_targets: np.ndarray) -> np.ndarray:
@@ -119,6 +131,7 @@ class FusedScorer:
         eu_targets_ca: np.ndarray,
         eu_country: np.ndarray,
         ca_targets: np.ndarray,
+        lang_common: np.ndarray | None = None,
         dense_terms: int = 128,
     ) -> None:
         w = {name: float(weights.get(name, 0.0)) for name in SIGNALS}
@@ -135,11 +148,14 @@ class FusedScorer:
         frequent = np.sort(np.argsort(-df, kind="stable")[: min(dense_terms, int((df > 1).sum()))])
         rare = np.setdiff1d(np.arange(eu_lex.shape[1]), frequent)
         flag = np.asarray(eu_targets_ca, dtype=np.float32)[:, None]
-        # "Any shared language" is linear in the Canadian side's language patterns: column p on the
-        # right is 1 for profiles with pattern p, and on the left 1 where the pattern shares a language.
+        # The language signal is linear in the Canadian side's language patterns: column p on the
+        # right is 1 for profiles with pattern p; on the left, the signal's value against pattern p.
+        n_lang = np.asarray(eu_lang).shape[1]
+        common_mask = _bitmask(np.zeros((1, n_lang)) if lang_common is None else np.asarray(lang_common, dtype=float)[None, :])[0]
         eu_mask, ca_mask = _bitmask(eu_lang), _bitmask(ca_lang)
         patterns, ca_pattern = np.unique(ca_mask, return_inverse=True)
-        eu_lang_part = ((eu_mask[:, None] & patterns[None, :]) != 0).astype(np.float32)
+        shared = eu_mask[:, None] & patterns[None, :]
+        eu_lang_part = np.where((shared & ~common_mask) != 0, 1.0, np.where(shared != 0, COMMON_ONLY, 0.0)).astype(np.float32)
         ca_lang_part = np.zeros((len(ca_mask), len(patterns)), np.float32)
         ca_lang_part[np.arange(len(ca_mask)), ca_pattern] = 1.0
         self.eu_aux_t = np.ascontiguousarray(np.hstack(

@@ -41,6 +41,14 @@ class Weights:
         return {"name": self.name, "kind": self.kind, "bias": self.bias, "weights": dict(self.weights), **dict(self.meta)}
 
 
+HAND_SET = "hand-set-v1.json"
+
+
+def hand_set_weights_path() -> Path:
+    """The hand-set weights, never fitted on any gold."""
+    return bundled_path("models") / "weights" / HAND_SET
+
+
 def default_weights_path() -> Path:
     folder = bundled_path("models") / "weights"
     return folder / (folder / "DEFAULT").read_text(encoding="utf-8").strip()

@@ -43,10 +43,13 @@ def test_lexical_similarity_of_normalised_tfidf_rows():
     np.testing.assert_allclose(lexical_similarity(eu, ca), [[0.8, 0.0]], rtol=1e-6)
 
 
-def test_language_overlap_is_any_shared_language():
-    eu = np.array([[1, 0, 1], [0, 1, 0]], dtype=np.float32)  # en+fr, de
-    ca = np.array([[0, 0, 1], [1, 0, 0]], dtype=np.float32)  # fr, en
-    np.testing.assert_array_equal(language_overlap(eu, ca), [[1, 1], [0, 0]])
+def test_language_overlap_grades_lingua_franca_below_other_languages():
+    # columns: en, de, fr ; en is the lingua franca
+    eu = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]], dtype=np.float32)  # en+fr, de, en+de
+    ca = np.array([[1, 0, 1], [1, 0, 0]], dtype=np.float32)  # en+fr, en
+    common = np.array([True, False, False])
+    np.testing.assert_array_equal(language_overlap(eu, ca, common), [[1, 0.5], [0, 0], [0.5, 0.5]])
+    np.testing.assert_array_equal(language_overlap(eu, ca), [[1, 1], [0, 0], [1, 1]])
 
 
 def test_declared_interest_counts_each_direction_half():
