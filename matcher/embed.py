@@ -196,6 +196,11 @@ class SentenceTransformerBackend:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             from sentence_transformers import SentenceTransformer
 
+            if not self.show_progress:  # library calls stay quiet: no weight-loading bar
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+
             try:
                 self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
             except Exception as exc:
