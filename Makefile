@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= output
 
-.PHONY: run test lint evaluate bench clean venv
+.PHONY: run test lint evaluate bench clean venv browser
 
 venv: $(VENV)/.installed
 
@@ -18,9 +18,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 run: venv
-	$(BIN)/matcher rank --out $(OUT)
+	$(BIN)/matcher rank --out $(OUT) --html --evaluation evaluation/report
 
-test: venv
+# The HTML report's tests drive Debian's headless Chromium (never a browser download of its own).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+test: venv browser
 	$(BIN)/ruff check matcher tests
 	$(BIN)/python -m pytest -q
 

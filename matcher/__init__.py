@@ -19,6 +19,7 @@ from matcher.errors import (
     NotFittedError,
     OutputError,
     ParameterError,
+    RunFolderError,
     UnknownIdError,
 )
 from matcher.explain import Explanation
@@ -40,6 +41,7 @@ __all__ = [
     "ParameterError",
     "Partnership",
     "Profile",
+    "RunFolderError",
     "Taxonomy",
     "UnknownIdError",
     "corpus_stats",

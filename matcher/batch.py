@@ -10,9 +10,10 @@ from pathlib import Path
 from matcher._meta import git_commit, library_versions
 from matcher.corpus import load_corpus
 from matcher.engine import Matcher
+from matcher.score import SIGNALS
 from matcher.write import check_writable, write_run
 
-__all__ = ["run_batch"]
+__all__ = ["build_details", "run_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,13 @@ def run_batch(
     weights: str | Path | None = None,
     gold: str | Path | None = None,
     show_progress: bool = False,
+    html: bool = False,
+    evaluation: str | Path | None = None,
     **filters: object,
 ) -> dict[str, Path]:
     """Rank every profile of ``corpus`` and write ``eu_to_ca.csv``, ``ca_to_eu.csv``,
-    ``pairings.csv`` and ``run.json`` to ``out``. Checks ``out`` is writable before any work;
+    ``pairings.csv``, ``details.json`` (profiles and explanations, for the HTML report) and
+    ``run.json`` to ``out``; with ``html`` also ``report.html``. Checks ``out`` is writable before any work;
     writes only after everything is computed, so a failed run leaves earlier outputs intact.
     """
     t0 = time.perf_counter()
@@ -45,6 +49,7 @@ def run_batch(
     }
     if not len(frames["eu_to_ca.csv"]) and not len(frames["ca_to_eu.csv"]):
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
+    details = build_details(matcher, frames)
     t_rank = time.perf_counter()
     csv_hash = hashlib.sha256(b"".join(f.to_csv(index=False).encode() for f in frames.values())).hexdigest()
     info = {
@@ -66,6 +71,66 @@ def run_batch(
         "library_versions": library_versions(),
         "commit": git_commit(),
     }
-    written = write_run(out, frames, info)
+    written = write_run(out, frames, info, {"details.json": details})
+    if html:
+        from matcher.report import write_html_report
+
+        written["report.html"] = write_html_report(out, out / "report.html", evaluation=evaluation)
     log.info("wrote %s in %.2fs", ", ".join(written), time.perf_counter() - t0)
     return written
+
+
+def build_details(matcher: Matcher, frames: dict) -> dict:
+    """Profiles (with their description sentences) and the explanation of every proposed pair.
+
+    Evidence refers to sentences by index, so each sentence is stored once.
+    """
+    tax = matcher.corpus_.taxonomy
+    profiles = {}
+    sentences = {}
+    for idx, p in enumerate((*matcher.eu_, *matcher.ca_)):
+        sentences[p.id] = matcher.sentences_[idx]
+        profiles[p.id] = {
+            "name": p.name,
+            "aliases": list(p.aliases),
+            "side": p.side,
+            "country": p.country,
+            "region": p.region,
+            "city": p.city,
+            "kind": p.kind,
+            "sectors": [tax.label(s) for s in p.sectors],
+            "areas": list(tax.areas_of(p.sectors)),
+            "keywords": list(p.keywords),
+            "languages": list(p.languages),
+            "website": p.website,
+            "sources": list(p.sources),
+            "sentences": matcher.sentences_[idx],
+        }
+    pairs = {}
+    keys = set()
+    for name, frame in frames.items():
+        if name == "pairings.csv":
+            keys.update(zip(frame["eu_id"], frame["ca_id"], strict=True))
+        elif name == "eu_to_ca.csv":
+            keys.update(zip(frame["query_id"], frame["candidate_id"], strict=True))
+        else:
+            keys.update(zip(frame["candidate_id"], frame["query_id"], strict=True))
+    for eu_id, ca_id in sorted(keys):
+        ex = matcher.explain(eu_id, ca_id)
+        pairs[f"{eu_id}|{ca_id}"] = {
+            "score": round(ex.score, 6),
+            "contributions": {c.signal: round(c.contribution, 6) for c in ex.contributions},
+            "shared_sectors": list(ex.shared_sectors),
+            "evidence": [[sentences[eu_id].index(ev.eu_sentence), sentences[ca_id].index(ev.ca_sentence), ev.similarity] for ev in ex.evidence],
+            "terms": list(ex.terms),
+            "known_partner": ex.known_partner,
+            "ranks": [ex.rank_eu_to_ca, ex.rank_ca_to_eu],
+            "summary": ex.summary,
+        }
+    return {
+        "signals": dict(SIGNALS),
+        "areas": dict(tax.areas),
+        "weights": matcher.weights_.to_dict(),
+        "profiles": profiles,
+        "pairs": pairs,
+    }

@@ -70,10 +70,20 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         weights=args.weights,
         gold=args.gold,
         show_progress=not args.quiet,
+        html=args.html,
+        evaluation=args.evaluation,
         **{k: v for k, v in filters.items() if v},
     )
     for _name, path in written.items():
         print(f"wrote {path}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from matcher.report import write_html_report
+
+    path = write_html_report(args.run, args.out, evaluation=args.evaluation)
+    print(f"wrote {path} ({path.stat().st_size / 2**20:.1f} MB)")
     return 0
 
 
@@ -182,7 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--kinds", help="comma-separated organisation kinds")
     r.add_argument("--exclude", help="comma-separated profile ids to leave out")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--html", action="store_true", help="also write report.html, the self-contained explorer")
+    r.add_argument("--evaluation", help="evaluation folder whose summary the HTML report includes (e.g. evaluation/report)")
     r.set_defaults(func=_cmd_rank)
+
+    h = sub.add_parser("report", help="write the self-contained HTML explorer of a batch run")
+    h.add_argument("--run", default="output", help="batch-run folder written by `matcher rank` (default: output)")
+    h.add_argument("--out", help="HTML file (default: <run>/report.html)")
+    h.add_argument("--evaluation", help="evaluation folder to summarise (default: <run>/evaluation when present)")
+    h.set_defaults(func=_cmd_report)
 
     x = sub.add_parser("explain", help="explain one European-Canadian pair")
     _engine_options(x)

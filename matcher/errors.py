@@ -54,3 +54,7 @@ class NotFittedError(MatcherError, AttributeError):
 
 class OutputError(MatcherError, OSError):
     """An output folder or file cannot be written."""
+
+
+class RunFolderError(MatcherError, FileNotFoundError):
+    """A batch-run folder lacks a file a later step (such as the HTML report) needs."""

@@ -74,11 +74,13 @@ def frame_to_csv(frame) -> str:
     return frame.to_csv(index=False, float_format="%.6f", lineterminator="\n")
 
 
-def write_run(out: Path, frames: dict, run_info: dict) -> dict[str, Path]:
-    """Write every CSV of a batch run, then ``run.json`` last, each atomically."""
+def write_run(out: Path, frames: dict, run_info: dict, extra_json: dict | None = None) -> dict[str, Path]:
+    """Write every CSV of a batch run and any extra JSON, then ``run.json`` last, each atomically."""
     out = Path(out)
     written = {}
     for name, frame in frames.items():
         written[name] = atomic_write_text(out / name, frame_to_csv(frame))
+    for name, obj in (extra_json or {}).items():
+        written[name] = atomic_write_text(out / name, json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
     written["run.json"] = atomic_write_json(out / "run.json", run_info)
     return written

@@ -1,0 +1,151 @@
+"""The HTML explorer: driven in a real headless Chromium, escaping, and missing run files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from matcher import RunFolderError
+from matcher.batch import run_batch
+from matcher.report import write_html_report
+
+from .conftest import description, profile, write_corpus
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+REPO = Path(__file__).resolve().parents[1]
+# Set MATCHER_SCREENSHOT=docs/aero-montreal.png to refresh the README's screenshot (uses the real model).
+SCREENSHOT = os.environ.get("MATCHER_SCREENSHOT")
+
+
+def _browser():
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail("Debian's chromium and chromium-driver are needed (make test installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,1000"):
+        opts.add_argument(arg)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = _browser()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    backend = "sentence-transformers" if SCREENSHOT else "tfidf"
+    run_batch(out, backend=backend, html=True, evaluation=REPO / "evaluation" / "report")
+    return out / "report.html"
+
+
+def _wait_ready(driver, timeout: float = 10.0) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if driver.execute_script("return document.body && document.body.getAttribute('data-ready')") == "1":
+            return time.perf_counter() - start
+        time.sleep(0.05)
+    raise AssertionError("the report never became ready")
+
+
+def test_report_is_self_contained_and_small(report_file):
+    html = report_file.read_text(encoding="utf-8")
+    assert report_file.stat().st_size < 5 * 2**20
+    for needle in ("http://cdn", "https://cdn", "<link ", "src=\"http", "@import"):
+        assert needle not in html
+
+
+def test_search_filter_follow_link_in_chromium(browser, report_file, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(report_file.as_uri())
+    _wait_ready(browser)
+    ready_ms = browser.execute_script("return performance.now()")
+    print(f"report interactive after {ready_ms:.0f} ms")
+    assert ready_ms < 2000
+
+    box = browser.find_element(By.ID, "q")
+    assert browser.find_element(By.CSS_SELECTOR, "label[for=q]").text.startswith("Search clusters")
+    box.send_keys("aero montreal")
+    names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#results a")]
+    assert "Aéro Montréal" in names and len(names) < 5
+
+    box.clear()
+    box.send_keys("aerospace")
+    Select(browser.find_element(By.ID, "f-country")).select_by_value("CA")
+    badges = {b.text for b in browser.find_elements(By.CSS_SELECTOR, "#results .badge")}
+    assert badges == {"CA"}
+    assert "of 247 clusters" in browser.find_element(By.ID, "count").text
+
+    browser.find_element(By.CSS_SELECTOR, "#results li[data-id='aero-montreal'] a").click()
+    section = browser.find_element(By.ID, "aero-montreal")
+    assert section.is_displayed()
+    assert browser.find_element(By.ID, "aero-montreal-h").text == "Aéro Montréal"
+    partners = section.find_elements(By.CSS_SELECTOR, "li.partner")
+    assert len(partners) == 10
+    known = [p.get_attribute("data-candidate") for p in partners if p.find_elements(By.CSS_SELECTOR, ".known")]
+    assert set(known) <= {"aerospace-valley", "skywin", "aviation-valley"} and known
+    bar = partners[0].find_element(By.CSS_SELECTOR, ".bar")
+    assert bar.get_attribute("aria-label").startswith("score ")
+    partners[0].find_element(By.TAG_NAME, "summary").click()
+    assert partners[0].find_elements(By.CSS_SELECTOR, ".ev mark")
+
+    first = partners[0].get_attribute("data-candidate")
+    browser.save_screenshot(str(tmp_path / "aero-montreal.png"))
+    if SCREENSHOT:
+        _save_small_png(tmp_path / "aero-montreal.png", REPO / SCREENSHOT)
+    partners[0].find_element(By.CSS_SELECTOR, "h4 a").click()
+    assert browser.execute_script("return location.hash") == f"#{first}"
+    other = browser.find_element(By.ID, first)
+    assert other.is_displayed()
+    assert "Proposed to" in other.text and "Aéro Montréal" in other.text
+    assert browser.find_element(By.ID, "evaluation").is_displayed()
+
+
+def _save_small_png(src: Path, dest: Path) -> None:
+    from PIL import Image
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    Image.open(src).convert("RGB").quantize(colors=96).save(dest, optimize=True)
+    assert dest.stat().st_size < 300 * 1024
+
+
+def test_profile_text_is_escaped(tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    evil = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+    folder = write_corpus(
+        tmp_path / "c",
+        [
+            profile("eu-evil", "eu", "FR", ["automotive"], "electric vehicles", description=description("electric vehicles") + " " + evil),
+            profile("ca-auto", "ca", None, ["automotive"], "electric vehicles and batteries"),
+        ],
+    )
+    run_batch(tmp_path / "run", corpus=folder, backend="tfidf", html=True, k=1)
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "<script>window.__pwned" not in html and "<img src=x" not in html
+    browser.get((tmp_path / "run" / "report.html").as_uri() + "#eu-evil")
+    _wait_ready(browser)
+    assert browser.execute_script("return window.__pwned === undefined")
+    assert evil in browser.find_element(By.CSS_SELECTOR, "#eu-evil .desc").text
+    assert len(browser.find_elements(By.TAG_NAME, "script")) == 2
+
+
+def test_missing_run_file_names_it_and_the_command(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "details.json").write_text("{}")
+    with pytest.raises(RunFolderError, match=r"lacks eu_to_ca.csv, which the report needs; make it with `matcher rank --out"):
+        write_html_report(tmp_path / "run")
