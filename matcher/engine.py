@@ -151,6 +151,10 @@ class Matcher:
         self.sentence_vectors_ = sent_vecs
         self.lexical_ = lex
         self.vocabulary_ = index.vocabulary_
+        # Row views of the sparse TF-IDF matrix and rank matrices, looked up per explanation.
+        self._lex_rows = [(lex.indices[lex.indptr[r] : lex.indptr[r + 1]], lex.data[lex.indptr[r] : lex.indptr[r + 1]]) for r in range(lex.shape[0])]
+        self._rank_ec = rank_matrix(self.scores_)
+        self._rank_ce = rank_matrix(self.scores_.T).T
         self._explained: dict[tuple[str, str], Explanation] = {}
         self.interest_flags_ = (eu_flag, eu_country, ca_targets)
         self.embeddings_ = docs
@@ -346,12 +350,10 @@ class Matcher:
         contributions = contributions_of(values, self.weights_.weights)
         sectors, areas = shared_labels(e, c, self.corpus_.taxonomy)
         evidence = evidence_pairs(self.sentences_[i], self.sentences_[n_eu + j], self.sentence_vectors_[i], self.sentence_vectors_[n_eu + j])
-        terms = matching_terms(self.lexical_[i], self.lexical_[n_eu + j], self.vocabulary_, e, c)
+        terms = matching_terms(self._lex_rows[i], self._lex_rows[n_eu + j], self.vocabulary_, e, c)
         eu_flag, eu_country, ca_targets = self.interest_flags_
         interest = {"eu": bool(eu_flag[i]), "ca": bool((eu_country[i] @ ca_targets[j]) > 0)}
-        col = self.scores_[:, j]
-        rank_ec = int(np.sum(self.scores_[i] > score) + np.sum(self.scores_[i, :j] == score) + 1)
-        rank_ce = int(np.sum(col > score) + np.sum(col[:i] == score) + 1)
+        rank_ec, rank_ce = int(self._rank_ec[i, j]), int(self._rank_ce[i, j])
         ex = Explanation(
             eu_id=e.id,
             ca_id=c.id,

@@ -90,10 +90,13 @@ def evidence_pairs(eu_sentences: Sequence[str], ca_sentences: Sequence[str], eu_
 
 
 def matching_terms(eu_row, ca_row, vocabulary: np.ndarray, eu: Profile, ca: Profile, n: int = 8) -> tuple[str, ...]:
-    """Shared keywords first, then the terms that add most to the lexical similarity."""
+    """Shared keywords first, then the terms that add most to the lexical similarity.
+
+    ``eu_row`` and ``ca_row`` are ``(term indices, TF-IDF weights)`` of the two profiles.
+    """
     shared_kw = sorted({k.lower() for k in eu.keywords} & {k.lower() for k in ca.keywords})
-    idx, ie, ic = np.intersect1d(eu_row.indices, ca_row.indices, assume_unique=True, return_indices=True)
-    prod = eu_row.data[ie] * ca_row.data[ic]
+    idx, ie, ic = np.intersect1d(eu_row[0], ca_row[0], assume_unique=True, return_indices=True)
+    prod = eu_row[1][ie] * ca_row[1][ic]
     order = np.lexsort((idx, -prod))
     idx = idx[order]
     terms = list(shared_kw)
