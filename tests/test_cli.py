@@ -43,7 +43,7 @@ def batch_out(tmp_path_factory):
 
 
 def test_rank_writes_all_outputs(batch_out):
-    assert sorted(p.name for p in batch_out.iterdir()) == ["ca_to_eu.csv", "eu_to_ca.csv", "pairings.csv", "run.json"]
+    assert sorted(p.name for p in batch_out.iterdir()) == ["ca_to_eu.csv", "details.json", "eu_to_ca.csv", "pairings.csv", "run.json"]
     with open(batch_out / "eu_to_ca.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["rank"] for r in rows} == {"1", "2", "3", "4", "5"}
@@ -56,7 +56,7 @@ def test_rank_writes_all_outputs(batch_out):
 
 def test_rank_twice_gives_same_bytes(batch_out, tmp_path):
     assert main(["rank", "--backend", "tfidf", "--out", str(tmp_path), "--top-k", "5", "--quiet"]) == 0
-    for name in ("eu_to_ca.csv", "ca_to_eu.csv", "pairings.csv"):
+    for name in ("eu_to_ca.csv", "ca_to_eu.csv", "pairings.csv", "details.json"):
         assert (tmp_path / name).read_bytes() == (batch_out / name).read_bytes(), name
 
 

@@ -1,0 +1,48 @@
+"""Fusion weights: validation, saving without overwriting, version warnings, the default file."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from matcher import OutputError, ParameterError
+from matcher.weights import Weights, default_weights_path, load_weights, save_weights
+
+
+def test_unknown_signal_is_rejected_with_allowed_list():
+    with pytest.raises(ParameterError, match=r"unknown signal\(s\) \['colour'\]; allowed signals: sector, semantic, lexical, language, interest"):
+        Weights({"colour": 1.0})
+
+
+def test_missing_signals_default_to_zero():
+    w = load_weights({"semantic": 1.0})
+    assert dict(w.weights) == {"sector": 0.0, "semantic": 1.0, "lexical": 0.0, "language": 0.0, "interest": 0.0}
+
+
+def test_save_never_overwrites_without_force(tmp_path):
+    path = tmp_path / "w.json"
+    save_weights(Weights({"semantic": 1.0}, name="w"), path, {"gold": "x"})
+    assert (tmp_path / "w.card.md").read_text().startswith("# Model card: w")
+    with pytest.raises(OutputError, match="already exists; pass --force"):
+        save_weights(Weights({"semantic": 0.5}, name="w"), path, {"gold": "x"})
+    assert json.loads(path.read_text())["weights"]["semantic"] == 1.0
+    save_weights(Weights({"semantic": 0.5}, name="w"), path, {"gold": "x"}, force=True)
+    assert json.loads(path.read_text())["weights"]["semantic"] == 0.5
+
+
+def test_loading_warns_when_library_versions_differ(tmp_path, caplog):
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"weights": {"semantic": 1.0}, "library_versions": {"numpy": "0.0.1"}}))
+    with caplog.at_level(logging.WARNING):
+        load_weights(path)
+    assert "fitted with other library versions" in caplog.text and "numpy" in caplog.text
+
+
+def test_default_weights_are_the_fitted_ones_with_a_card():
+    path = default_weights_path()
+    data = json.loads(path.read_text())
+    assert data["kind"] == "fitted"
+    assert path.with_suffix(".card.md").is_file()
+    assert abs(sum(data["weights"].values()) - 1.0) < 1e-5
