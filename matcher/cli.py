@@ -7,7 +7,6 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 __all__ = ["main"]
 
@@ -106,9 +105,13 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from matcher.evaluate import comparison_table, evaluate
+    from matcher.evaluate import METRICS, comparison_table, evaluate
 
     kinds = tuple(k.strip() for k in args.kinds.split(",")) if args.kinds else ("mou", "agreement")
+    if args.save_weights:
+        from matcher.weights import check_can_save
+
+        check_can_save(args.save_weights, args.force)  # before any work
     result = evaluate(
         corpus=args.corpus,
         gold=args.gold,
@@ -120,7 +123,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         seed=args.seed,
         n_resamples=args.resamples,
     )
-    cols = ["system", "recall@1", "recall@3", "recall@5", "recall@10", "mrr", "ndcg@10", "map", "mean_rank", "median_rank"]
+    cols = ["system", *METRICS, "mean_rank", "median_rank"]
     print(f"gold: {len(result.gold)} pairs of kind {', '.join(kinds)}; both directions")
     print(comparison_table(result)[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if result.network_table is not None:
@@ -129,23 +132,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.out:
         print(f"\nreport written to {args.out}")
     if args.save_weights:
-        from matcher._meta import git_commit, library_versions
-        from matcher.weights import Weights, save_weights
+        from matcher.evaluate import save_fitted_weights
 
-        table = comparison_table(result)
-        cv = table[table.system == "fused, fitted weights (LOQO-CV)"].iloc[0]
-        name = Path(args.save_weights).stem
-        card = {
-            "kind": "fitted",
-            "method": "logistic regression on the five signals (class-balanced), negative coefficients set to 0, scaled to sum 1",
-            "gold": {"files": ", ".join(result.info["gold_files"]), "kinds": ", ".join(kinds), "pairs": len(result.gold)},
-            "corpus_sha256": result.info["corpus_sha256"],
-            "backend": f"{result.info['backend']} ({result.info['model']})",
-            "cv_metrics (leave-one-query-out, both directions)": {m: round(float(cv[m]), 4) for m in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr", "ndcg@10", "map", "mean_rank", "median_rank")},
-            "library_versions": library_versions(),
-            "commit": git_commit(),
-        }
-        paths = save_weights(Weights(result.fitted_weights, 0.0, name, "fitted"), args.save_weights, card, force=args.force)
+        paths = save_fitted_weights(result, args.save_weights, force=args.force)
         print("saved " + " and ".join(str(p) for p in paths))
     return 0
 

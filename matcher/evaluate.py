@@ -34,6 +34,7 @@ __all__ = [
     "gold_ranks",
     "random_expectation",
     "run_evaluation",
+    "save_fitted_weights",
     "write_report",
 ]
 
@@ -276,13 +277,18 @@ class EvaluationResult:
 def evaluate_matrices(systems: Mapping[str, np.ndarray | None], eu_ids, ca_ids, gold) -> tuple[pd.DataFrame, dict, dict]:
     """Metric table (one row per system and direction) for score matrices on the same queries.
 
-    A system given as None is the random baseline, reported at its exact expected values.
+    A system given as None is the random baseline, reported at its exact expected values
+    (mean and median rank included: ``(n + 1) / 2``).
     """
     table_rows, per_query, ranks = [], {}, {}
     for name, scores in systems.items():
         if scores is None:
             pq = _random_per_query(eu_ids, ca_ids, gold)
-            rk = None
+            # Expected rank of a relevant item in a random ordering of n candidates: (n + 1) / 2.
+            rk = pd.DataFrame(
+                {"eu_id": [g.eu_id for g in gold], "ca_id": [g.ca_id for g in gold], "kind": [g.kind for g in gold],
+                 "rank_eu_to_ca": (len(ca_ids) + 1) / 2, "rank_ca_to_eu": (len(eu_ids) + 1) / 2}
+            )
         elif isinstance(scores, dict):  # separate held-out matrices per direction
             parts = [per_query_metrics(scores[d], eu_ids, ca_ids, gold) for d in DIRECTIONS]
             pq = pd.concat([parts[0][parts[0].direction == "eu_to_ca"], parts[1][parts[1].direction == "ca_to_eu"]], ignore_index=True)
@@ -417,7 +423,7 @@ def _plots(result: EvaluationResult, out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     ks = list(range(1, 21))
     for name, ranks in result.ranks.items():
-        if ranks is None:
+        if name == "random":
             n = result.info.get("n_candidates_mean", 100)
             ax.plot(ks, [min(k, n) / n for k in ks], linestyle=":", color="grey", label="random (expected)")
             continue
@@ -636,3 +642,23 @@ def _info(matcher, result: EvaluationResult, gold, kinds, seed: int, n_resamples
         "seed": seed,
         "n_resamples": n_resamples,
     }
+
+
+def save_fitted_weights(result: EvaluationResult, path: str | Path, force: bool = False) -> tuple[Path, Path]:
+    """Save the weights fitted on all gold pairs, with a model card holding the cross-validated metrics."""
+    from matcher._meta import git_commit, library_versions
+    from matcher.weights import Weights, save_weights
+
+    table = comparison_table(result)
+    cv = table[table.system == CV_SYSTEM].iloc[0]
+    card = {
+        "kind": "fitted",
+        "method": "logistic regression on the five signals (class-balanced), negative coefficients set to 0, scaled to sum 1",
+        "gold": {"files": ", ".join(result.info["gold_files"]), "kinds": ", ".join(result.info["kinds"]), "pairs": len(result.gold)},
+        "corpus_sha256": result.info["corpus_sha256"],
+        "backend": f"{result.info['backend']} ({result.info['model']})",
+        "cv_metrics (leave-one-query-out, both directions)": {m: round(float(cv[m]), 4) for m in (*METRICS, "mean_rank", "median_rank")},
+        "library_versions": library_versions(),
+        "commit": git_commit(),
+    }
+    return save_weights(Weights(result.fitted_weights, 0.0, Path(path).stem, "fitted"), path, card, force=force)

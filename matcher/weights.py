@@ -77,16 +77,23 @@ def load_weights(source: str | Path | Mapping | Weights | None = None) -> Weight
     return w
 
 
-def save_weights(weights: Weights, path: str | Path, card: Mapping[str, object], force: bool = False) -> tuple[Path, Path]:
-    """Save weights as JSON and a model card beside them (``.card.md``); never overwrite unless ``force``."""
+def check_can_save(path: str | Path, force: bool = False) -> tuple[Path, Path]:
+    """The weights path and its card path; an error if either exists and ``force`` is not set."""
     from matcher.errors import OutputError
-    from matcher.write import atomic_write_json, atomic_write_text
 
     path = Path(path)
     card_path = path.with_suffix(".card.md")
     for p in (path, card_path):
         if p.exists() and not force:
             raise OutputError(f"{str(p)!r} already exists; pass --force (force=True) to overwrite it, or choose another name")
+    return path, card_path
+
+
+def save_weights(weights: Weights, path: str | Path, card: Mapping[str, object], force: bool = False) -> tuple[Path, Path]:
+    """Save weights as JSON and a model card beside them (``.card.md``); never overwrite unless ``force``."""
+    from matcher.write import atomic_write_json, atomic_write_text
+
+    path, card_path = check_can_save(path, force)
     data = {**weights.to_dict(), **{k: v for k, v in card.items() if k in ("library_versions", "corpus_sha256", "commit", "gold")}}
     atomic_write_json(path, data)
     lines = [f"# Model card: {weights.name}", ""]
