@@ -77,6 +77,11 @@ def test_search_filter_follow_link_in_chromium(browser, report_file, tmp_path):
     print(f"report interactive after {ready_ms:.0f} ms")
     assert ready_ms < 2000
 
+    from selenium.webdriver.common.keys import Keys
+
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.text == "Skip to content"  # keyboard users can skip the sidebar
+
     box = browser.find_element(By.ID, "q")
     assert browser.find_element(By.CSS_SELECTOR, "label[for=q]").text.startswith("Search clusters")
     box.send_keys("aero montreal")
