@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matcher.corpus import KINDS, Corpus, Profile, load_corpus
+from matcher.corpus import KINDS, Corpus, Profile, load_corpus, unknown_id_message
 from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backend
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
 from matcher.explain import Explanation, contributions_of, evidence_pairs, matching_terms, shared_labels, summarise
@@ -203,6 +203,9 @@ class Matcher:
             bad = [v for v in values or () if v not in table]
             if bad:
                 raise ParameterError(f"filter {name!r} got unknown value(s) {bad}; allowed: {', '.join(table)}")
+        for pid in sorted(exclude):
+            if pid not in self.corpus_.by_id:
+                raise UnknownIdError("filter 'exclude': " + unknown_id_message(pid, self.corpus_.by_id))
         side_countries = {p.country for p in profiles}
         mask = np.ones(len(profiles), dtype=bool)
         for i, p in enumerate(profiles):

@@ -64,6 +64,8 @@ def test_bad_filter_and_k_messages(tfidf_matcher):
 def test_unknown_id_names_closest(tfidf_matcher):
     with pytest.raises(UnknownIdError, match=r"unknown profile id 'skywn'; closest ids: skywin"):
         tfidf_matcher.rank("skywn")
+    with pytest.raises(UnknownIdError, match=r"filter 'exclude': unknown profile id 'medteqq'; closest ids: medteq"):
+        tfidf_matcher.rank("skywin", exclude=["medteqq"])
 
 
 def test_not_fitted_error():
