@@ -158,14 +158,19 @@ class Matcher:
         self._explained: dict[tuple[str, str], Explanation] = {}
         self.interest_flags_ = (eu_flag, eu_country, ca_targets)
         self.embeddings_ = docs
-        self.scorer_ = FusedScorer(
-            weights.weights, weights.bias, docs[:n_eu], docs[n_eu:], fine[:n_eu], fine[n_eu:], areas[:n_eu], areas[n_eu:],
+        self._scorer_inputs = (
+            docs[:n_eu], docs[n_eu:], fine[:n_eu], fine[n_eu:], areas[:n_eu], areas[n_eu:],
             lang_eu, lang_ca, lex[:n_eu], lex[n_eu:], eu_flag, eu_country, ca_targets, lang_common,
         )
         self.known_ = self._load_known(corpus)
         self.encode_stats_ = stats
         self.fit_seconds_ = time.perf_counter() - t0
         return self
+
+    def fused_scorer(self) -> FusedScorer:
+        """The blocked scorer over this corpus's inputs: the scale path, giving the same scores as ``scores_``."""
+        self._check_fitted()
+        return FusedScorer(self.weights_.weights, self.weights_.bias, *self._scorer_inputs)
 
     def _load_known(self, corpus: Corpus) -> dict[tuple[str, str], str]:
         if self.gold is False:

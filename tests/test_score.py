@@ -67,6 +67,6 @@ def test_fuse_is_bias_plus_weighted_sum():
 
 def test_blocked_fused_scorer_equals_signal_fusion(tfidf_matcher):
     """The scale path (one block at a time, linear signals folded) gives the engine's scores."""
-    scorer = tfidf_matcher.scorer_
+    scorer = tfidf_matcher.fused_scorer()
     blocks = [scorer(slice(i, i + 37)) for i in range(0, scorer.shape[0], 37)]
     np.testing.assert_allclose(np.vstack(blocks), tfidf_matcher.scores_, rtol=0, atol=2e-6)
