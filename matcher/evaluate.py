@@ -387,8 +387,6 @@ def load_gold_files(paths: Sequence[str | Path] | None, corpus, kinds: Sequence[
     return tuple(seen.values())
 
 
-DEFAULT_KINDS = SIGNED_KINDS
-
 
 # ----------------------------------------------------------------------------- report files
 
@@ -476,7 +474,6 @@ def comparison_table(result: EvaluationResult, direction: str = "both") -> pd.Da
 
 def write_report(matcher, result: EvaluationResult, out: str | Path, network: EvaluationResult | None = None) -> dict[str, Path]:
     """Write report.md, metrics.csv, per_query.csv and the PNG plots to ``out`` (atomically, file by file)."""
-    from matcher.explain import Explanation  # noqa: F401  (type of what explain returns)
     from matcher.write import atomic_write_text, check_writable, frame_to_csv
 
     out = check_writable(Path(out))
