@@ -227,11 +227,7 @@ class Matcher:
     # ------------------------------------------------------------------ queries
 
     def _side_of(self, profile_id: str) -> str:
-        if profile_id in self.eu_index_:
-            return "eu"
-        if profile_id in self.ca_index_:
-            return "ca"
-        raise UnknownIdError(self.corpus_.get(profile_id).id)  # raises with the closest ids
+        return self.corpus_.get(profile_id).side  # an unknown id raises with the closest ids
 
     def rank(self, profile_id: str, k: int = 10, **filters: object) -> pd.DataFrame:
         """Top-``k`` candidates from the other side for one profile, best first.

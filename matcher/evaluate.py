@@ -237,12 +237,13 @@ def cross_validated_scores(
         queries = sorted({g.eu_id if direction == "eu_to_ca" else g.ca_id for g in gold})
         for q in queries:
             if direction == "eu_to_ca":
-                rows = np.array([i for i in range(len(eu_ids)) if i != ei[q]])
+                rows = np.delete(np.arange(len(eu_ids)), ei[q])
                 cols = np.arange(len(ca_ids))
+                train = [(i, j) for i, j in positives if i != ei[q]]
             else:
                 rows = np.arange(len(eu_ids))
-                cols = np.array([j for j in range(len(ca_ids)) if j != ci[q]])
-            train = [(i, j) for i, j in positives if i in set(rows.tolist()) and j in set(cols.tolist())]
+                cols = np.delete(np.arange(len(ca_ids)), ci[q])
+                train = [(i, j) for i, j in positives if j != ci[q]]
             weights = fitter(signals, train, rows=rows, cols=cols)
             fused = fuse(signals, weights)
             if direction == "eu_to_ca":
