@@ -58,7 +58,7 @@ def synthetic_profiles(n: int, seed: int, dim: int = 384, vocab: int = 50_000, t
     return {"emb": emb, "fine": fine, "area": area, "lang": lang, "lex": lex.tocsr().astype(np.float32), "flag": (rng.random(n) < 0.2).astype(np.float32)}
 
 
-def _scorer(eu: dict, ca: dict, n_countries: int = 30, seed: int = 1) -> FusedScorer:
+def _scorer(eu: dict, ca: dict, n_countries: int = 30, seed: int = 1, **options) -> FusedScorer:
     rng = np.random.default_rng(seed)
     n_eu, n_ca = eu["emb"].shape[0], ca["emb"].shape[0]
     country = np.zeros((n_eu, n_countries), np.float32)
@@ -67,7 +67,7 @@ def _scorer(eu: dict, ca: dict, n_countries: int = 30, seed: int = 1) -> FusedSc
     w = load_weights()
     return FusedScorer(
         w.weights, w.bias, eu["emb"], ca["emb"], eu["fine"], ca["fine"], eu["area"], ca["area"], eu["lang"], ca["lang"],
-        eu["lex"], ca["lex"], eu["flag"], country, ca_targets,
+        eu["lex"], ca["lex"], eu["flag"], country, ca_targets, **options,
     )
 
 
@@ -91,53 +91,76 @@ def _peak_mb(fn: Callable[[], object]) -> float:
 
 
 def _blocked_product(a: np.ndarray, bt: np.ndarray, block: int) -> None:
+    out = np.empty((min(block, a.shape[0]), bt.shape[1]), dtype=np.float32)
     for start in range(0, a.shape[0], block):
-        a[start : start + block] @ bt
+        stop = min(start + block, a.shape[0])
+        np.matmul(a[start:stop], bt, out=out[: stop - start])
 
 
-def _bench_size(n_eu: int, n_ca: int, k: int, repeats: int, block_rows: int, out) -> dict:
+def _floor(a: np.ndarray, bt: np.ndarray, repeats: int) -> tuple[float, int]:
+    """The bare product's time at its fastest block size (BLAS on all cores), and that size."""
+    times = {block: _median_time(lambda b=block: _blocked_product(a, bt, b), repeats) for block in (256, 1024, 4096)}
+    best = min(times, key=times.get)
+    return times[best], best
+
+
+def _bench_size(n_eu: int, n_ca: int, k: int, repeats: int, block_rows: int, n_jobs: int, out) -> dict:
     eu, ca = synthetic_profiles(n_eu, seed=n_eu), synthetic_profiles(n_ca, seed=7)
     scorer = _scorer(eu, ca)
     emb_t = np.ascontiguousarray(ca["emb"].T)
-    floor = _median_time(lambda: _blocked_product(eu["emb"], emb_t, block_rows), repeats)
-    ours = _median_time(lambda: blocked_top_k(scorer, n_eu, n_ca, k, block_rows=block_rows), repeats)
-    peak = _peak_mb(lambda: blocked_top_k(scorer, n_eu, n_ca, k, block_rows=block_rows))
-    rss = _peak_rss_mb(n_eu, n_ca, k, block_rows)
+    floor, floor_block = _floor(eu["emb"], emb_t, repeats)
+    ours = _median_time(lambda: scorer.top_k(k, block_rows=block_rows, n_jobs=n_jobs), repeats)
+    peak = _peak_mb(lambda: scorer.top_k(k, block_rows=block_rows, n_jobs=n_jobs))
+    rss = _peak_rss_mb(n_eu, n_ca, k, block_rows, n_jobs)
     out(
         f"{n_eu:>7} x {n_ca:<6} fused 5-signal scoring + top-{k} both ways: {ours:6.2f} s; peak memory {peak:5.0f} MB of arrays "
-        f"(tracemalloc), {rss:5.0f} MB process RSS incl. inputs; bare embedding product {floor:5.2f} s; ratio {ours / floor:4.2f}x"
+        f"(tracemalloc), {rss:5.0f} MB process RSS incl. inputs; bare embedding product {floor:5.2f} s "
+        f"(fastest of blocks 256/1024/4096: {floor_block}); ratio {ours / floor:4.2f}x"
     )
     return {"floor_s": floor, "fused_topk_both_s": ours, "ratio": ours / floor, "peak_mb": peak, "peak_rss_mb": rss}
 
 
-def _peak_rss_mb(n_eu: int, n_ca: int, k: int, block_rows: int) -> float:
+def _peak_rss_mb(n_eu: int, n_ca: int, k: int, block_rows: int, n_jobs: int) -> float:
     """Peak resident memory of a fresh process that builds the inputs and runs the fused top-k once."""
     code = (
         "import resource\n"
         "from matcher.bench import synthetic_profiles, _scorer\n"
-        "from matcher.rank import blocked_top_k\n"
         f"eu, ca = synthetic_profiles({n_eu}, seed={n_eu}), synthetic_profiles({n_ca}, seed=7)\n"
-        f"blocked_top_k(_scorer(eu, ca), {n_eu}, {n_ca}, {k}, block_rows={block_rows})\n"
+        f"_scorer(eu, ca).top_k({k}, block_rows={block_rows}, n_jobs={n_jobs})\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
     res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return int(res.stdout.strip().splitlines()[-1]) / 1024
 
 
-def run_bench(sizes=((10_000, 10_000), (100_000, 10_000)), k: int = 20, repeats: int = 3, block_rows: int = 2048, batch: bool = True, out=print) -> dict:
+def _compile_seconds() -> float:
+    """Time of the first call of the compiled kernels (numba JIT, or loading them from its cache)."""
+    eu, ca = synthetic_profiles(40, seed=1), synthetic_profiles(30, seed=2)
+    t0 = time.perf_counter()
+    _scorer(eu, ca).top_k(5, block_rows=16, n_jobs=1)
+    return time.perf_counter() - t0
+
+
+def run_bench(
+    sizes=((10_000, 10_000), (100_000, 10_000)), k: int = 20, repeats: int = 3, block_rows: int = 256, n_jobs: int = -1, batch: bool = True, out=print
+) -> dict:
     """Print and return benchmark figures."""
     from threadpoolctl import threadpool_info
 
+    from matcher.rank import n_workers
+
     results: dict = {}
     blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)" for i in threadpool_info()]
-    out(f"machine: {sys.platform}, BLAS: {'; '.join(blas)}; medians of {repeats} runs")
+    out(f"machine: {sys.platform}, {n_workers(-1)} cores, BLAS: {'; '.join(blas)}; medians of {repeats} runs; top-k workers: {n_workers(n_jobs)}")
+    results["compile_s"] = _compile_seconds()
+    out(f"first call of the compiled kernels (numba compile or cache load, not in the timings below): {results['compile_s']:.2f} s")
     for n_eu, n_ca in sizes:
-        results[f"{n_eu}x{n_ca}"] = _bench_size(n_eu, n_ca, k, repeats, block_rows, out)
+        results[f"{n_eu}x{n_ca}"] = _bench_size(n_eu, n_ca, k, repeats, block_rows, n_jobs, out)
     # Cosine-only top-k, one direction, against scikit-learn and sentence-transformers.
     n_eu, n_ca = sizes[0]
     eu, ca = synthetic_profiles(n_eu, seed=n_eu), synthetic_profiles(n_ca, seed=7)
     ca_t = np.ascontiguousarray(ca["emb"].T)
-    ours = _median_time(lambda: blocked_top_k(lambda r: eu["emb"][r] @ ca_t, n_eu, n_ca, k, block_rows=block_rows, columns=False), repeats)
+    ours = _median_time(lambda: blocked_top_k(lambda r: eu["emb"][r] @ ca_t, n_eu, n_ca, k, block_rows=block_rows, columns=False, n_jobs=n_jobs), repeats)
     from sklearn.neighbors import NearestNeighbors
 
     nn = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="cosine").fit(ca["emb"])

@@ -167,10 +167,11 @@ class Matcher:
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
-    def fused_scorer(self) -> FusedScorer:
-        """The blocked scorer over this corpus's inputs: the scale path, giving the same scores as ``scores_``."""
+    def fused_scorer(self, **options) -> FusedScorer:
+        """The blocked scorer over this corpus's inputs: the scale path, giving the same scores as
+        ``scores_``; ``options`` go to :class:`~matcher.score.FusedScorer` (``block_cols``, ``dense_density``)."""
         self._check_fitted()
-        return FusedScorer(self.weights_.weights, self.weights_.bias, *self._scorer_inputs)
+        return FusedScorer(self.weights_.weights, self.weights_.bias, *self._scorer_inputs, **options)
 
     def _load_known(self, corpus: Corpus) -> dict[tuple[str, str], str]:
         if self.gold is False:

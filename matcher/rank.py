@@ -5,11 +5,14 @@ Ties always break by column index; callers keep candidates sorted by id, so ties
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["blocked_top_k", "rank_matrix", "reciprocal_score", "top_k"]
+from matcher.errors import ParameterError
+
+__all__ = ["blocked_top_k", "n_workers", "rank_matrix", "reciprocal_score", "top_k"]
 
 
 def _group_max(scores: np.ndarray, width: int) -> np.ndarray:
@@ -23,23 +26,18 @@ def _group_max(scores: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def _candidates(scores: np.ndarray, k: int, floor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _candidates(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) positions that include every row's k best, found without sorting whole rows.
 
     The columns are dealt into groups of about eight; the k-th largest group maximum is a lower
-    bound of a row's k-th best value, so only groups reaching it are searched. ``floor`` (one value
-    per row) raises the bound further; rows may then have fewer than k candidates.
+    bound of a row's k-th best value, so only groups reaching it are searched.
     """
     n_rows, n_cols = scores.shape
     width = max(-(-n_cols // 8), 8 * k)
     if n_cols < 2 * width:
-        if floor is None:
-            return tuple(np.indices((n_rows, n_cols)).reshape(2, -1))
-        return np.nonzero(scores >= floor[:, None])
+        return tuple(np.indices((n_rows, n_cols)).reshape(2, -1))
     gmax = _group_max(scores, width)
     bound = np.partition(gmax, width - k, axis=1)[:, width - k]
-    if floor is not None:
-        bound = np.maximum(bound, floor)
     g_rows, g_cols = np.nonzero(gmax >= bound[:, None])
     found_rows, found_cols = [], []
     for start in range(0, n_cols, width):
@@ -107,53 +105,105 @@ def reciprocal_score(rank_eu_to_ca: np.ndarray, rank_ca_to_eu: np.ndarray) -> np
     return 2.0 / (np.asarray(rank_eu_to_ca, dtype=np.float64) + np.asarray(rank_ca_to_eu, dtype=np.float64))
 
 
+def n_workers(n_jobs: int | None) -> int:
+    """Worker count for scikit-learn's ``n_jobs`` convention: None is 1, -1 all usable cores, -2 all but one."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    if n_jobs is None:
+        return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ParameterError(f"n_jobs must be None, a positive int, or a negative int (-1 = all {cores} cores); got {n_jobs!r}")
+    return int(n_jobs) if n_jobs > 0 else max(1, cores + 1 + int(n_jobs))
+
+
 def blocked_top_k(
     score_block: Callable[[slice], np.ndarray],
     n_rows: int,
     n_cols: int,
     k: int,
-    block_rows: int = 2048,
+    block_rows: int = 256,
     columns: bool = True,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Top-k in both directions of an ``n_rows x n_cols`` score matrix never held whole in memory.
 
-    ``score_block(rows)`` returns the scores of a slice of rows against every column. Row top-k
-    comes from each block; column top-k is merged block by block with a running best-k, so peak
-    memory is one block plus the running lists, whatever the number of rows.
+    ``score_block(rows)`` returns the scores of a slice of rows against every column. A scorer may
+    instead offer ``column_tiles`` (slices covering the columns) and ``score_into(rows, cols, out)``
+    (as :class:`matcher.score.FusedScorer` does): the scores of a tile then go into a reused buffer
+    small enough to stay in the CPU cache until a compiled kernel has merged them into every row's
+    best k and a running best k per column. Peak memory is one tile per worker plus the lists,
+    whatever the number of rows.
+
+    ``n_jobs`` worker threads (scikit-learn's convention: None = 1, -1 = all cores) take row blocks
+    in turn; the scorer is then called from several threads at once, and BLAS is held to one thread
+    per worker while they run. The result does not depend on ``n_jobs``, ``block_rows`` or the tiles.
 
     With ``columns=False`` only the row direction is computed (the last two results are None).
     Returns ``(row_idx, row_val, col_idx, col_val)``: ``row_idx`` is ``n_rows x k`` column indices,
-    ``col_idx`` is ``n_cols x k`` row indices, best first, ties by lower index.
+    ``col_idx`` is ``n_cols x k`` row indices, best first, ties by lower index; ``-inf`` scores are
+    ranked like any other value, NaN is not supported.
     """
+    from matcher import _kernels
+
+    workers = n_workers(n_jobs)
+    if isinstance(block_rows, bool) or not isinstance(block_rows, (int, np.integer)) or block_rows < 1:
+        raise ParameterError(f"block_rows must be a positive int; got {block_rows!r}")
     kr = min(k, n_cols)
     kc = min(k, n_rows)
-    row_idx = np.empty((n_rows, kr), dtype=np.int64)
-    row_val = np.empty((n_rows, kr), dtype=np.float32)
-    best_val = np.full((kc, n_cols), -np.inf, dtype=np.float32)
-    best_idx = np.full((kc, n_cols), np.iinfo(np.int64).max, dtype=np.int64)
-    for start in range(0, n_rows, block_rows):
-        rows = slice(start, min(start + block_rows, n_rows))
-        block = np.asarray(score_block(rows), dtype=np.float32)
-        idx, val = top_k(block, kr)
-        row_idx[rows], row_val[rows] = idx, val
-        if not columns:
-            continue
-        # Column direction: a block entry can only enter a column's list by beating its current k-th.
-        b_cols, b_rows = _candidates(block.T, kc, floor=best_val[-1])
-        if len(b_cols):
-            touched = np.unique(b_cols)
-            run_cols = np.repeat(touched, kc)
-            run_rows = best_idx[:, touched].T.ravel()
-            run_vals = best_val[:, touched].T.ravel()
-            _m_cols, m_rows, m_vals = _first_k(
-                np.concatenate([run_cols, b_cols]),
-                np.concatenate([run_rows, b_rows + start]),
-                np.concatenate([run_vals, block[b_rows, b_cols]]),
-                n_cols,
-                kc,
-            )
-            best_idx[:, touched] = m_rows.reshape(len(touched), kc).T
-            best_val[:, touched] = m_vals.reshape(len(touched), kc).T
+    row_idx = np.zeros((n_rows, max(kr, 0)), dtype=np.int64)
+    row_val = np.zeros((n_rows, max(kr, 0)), dtype=np.float32)
+    if kr <= 0 or kc <= 0:
+        empty = (np.zeros((n_cols, 0), dtype=np.int64), np.zeros((n_cols, 0), dtype=np.float32))
+        return (row_idx, row_val, *empty) if columns else (row_idx, row_val, None, None)
+    row_n = np.zeros(n_rows, dtype=np.int64)
+    starts = range(0, n_rows, block_rows)
+    workers = min(workers, len(starts))
+    tiles = list(getattr(score_block, "column_tiles", None) or [slice(0, n_cols)])
+    tiled = hasattr(score_block, "score_into")
+    states = [
+        (
+            np.full(n_cols, -np.inf, dtype=np.float32),
+            np.full((n_cols, kc), -np.inf, dtype=np.float32),
+            np.full((n_cols, kc), np.iinfo(np.int64).max, dtype=np.int64),
+            np.zeros(len(tiles), dtype=np.int64),
+        )
+        for _ in range(workers)
+    ]
+
+    def work(worker: int) -> None:
+        width = max(t.stop - t.start for t in tiles)
+        buffer = np.empty((min(block_rows, n_rows), width), dtype=np.float32) if tiled else None
+        col_thr, col_val, col_idx, seen = states[worker]
+        for start in starts[worker::workers]:
+            rows = slice(start, min(start + block_rows, n_rows))
+            n = rows.stop - start
+            if not tiled:
+                block = np.ascontiguousarray(score_block(rows), dtype=np.float32)
+                if block.shape != (n, n_cols):
+                    raise ValueError(f"score_block({rows}) returned shape {block.shape}; expected {(n, n_cols)}")
+            for t, cols in enumerate(tiles):
+                if tiled:
+                    tile = buffer[:n, : cols.stop - cols.start]
+                    score_block.score_into(rows, cols, tile)
+                else:
+                    tile = block
+                _kernels.select_block(tile, start, cols.start, row_idx, row_val, row_n, columns, col_thr, col_val, col_idx, seen[t : t + 1])
+
+    if workers == 1:
+        work(0)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            list(pool.map(work, range(workers)))
     if not columns:
         return row_idx, row_val, None, None
-    return row_idx, row_val, best_idx.T.copy(), best_val.T.copy()
+    # Each worker saw an ascending subset of rows; the best k of their lists, ties by row index.
+    vals = np.concatenate([s[1] for s in states], axis=1)
+    idx = np.concatenate([s[2] for s in states], axis=1)
+    order = np.lexsort((idx, -vals), axis=1)[:, :kc]
+    return row_idx, row_val, np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)

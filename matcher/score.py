@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 from scipy import sparse
+from scipy.linalg.blas import sgemm  # imported here so that blocked_top_k's BLAS thread limit covers it
 
 __all__ = [
     "SIGNALS",
@@ -108,10 +109,13 @@ class FusedScorer:
     """The fused score, block by block, for corpora too large for one matrix per signal.
 
     Gives the same values as :func:`fuse` over the five signal functions above (a test checks it),
-    but computes a block of rows at a time so memory stays flat as sizes grow, and folds the
-    linear parts into as few matrix products as possible: the clipped semantic product, then one
-    product (accumulated in place) for sector overlap, declared interest, shared language and the
-    lexical terms frequent enough to make a sparse product dense; rare lexical terms stay sparse.
+    computing a block of rows at a time so memory stays flat as sizes grow. Each block costs the
+    semantic matrix product (the weight folded into the rows, then clipped), one more product for
+    the features many pairs share, and one compiled pass for the rest: shared language through
+    bit masks, declared interest through a per-country row, and the sparse features (fine sectors,
+    rare lexical terms) through an inverted index. A feature column goes to the product when the
+    share of pairs holding it on both sides exceeds ``dense_density``, where a dense product costs
+    less than visiting those pairs one by one.
     """
 
     def __init__(
@@ -132,72 +136,111 @@ class FusedScorer:
         eu_country: np.ndarray,
         ca_targets: np.ndarray,
         lang_common: np.ndarray | None = None,
-        dense_terms: int = 128,
+        dense_density: float = 0.01,
+        block_cols: int = 2048,
     ) -> None:
         w = {name: float(weights.get(name, 0.0)) for name in SIGNALS}
         if any(v < 0 for v in w.values()):
             raise ValueError(f"FusedScorer needs non-negative weights; got {w}")
         self.bias = float(bias)
         self.w = w
+        self.dense_density = dense_density
         # clip(w * cos, 0, w) == w * clip(cos, 0, 1) for w >= 0: the weight is folded into the rows.
         self.eu_emb = w["semantic"] * normalize_rows(eu_emb)
-        self.ca_emb_t = np.ascontiguousarray(normalize_rows(ca_emb).T)
-        eu_lex = sparse.csr_matrix(eu_lex, dtype=np.float32)
-        ca_lex = sparse.csr_matrix(ca_lex, dtype=np.float32)
-        df = np.bincount(eu_lex.indices, minlength=eu_lex.shape[1]) + np.bincount(ca_lex.indices, minlength=ca_lex.shape[1])
-        frequent = np.sort(np.argsort(-df, kind="stable")[: min(dense_terms, int((df > 1).sum()))])
-        rare = np.setdiff1d(np.arange(eu_lex.shape[1]), frequent)
-        flag = np.asarray(eu_targets_ca, dtype=np.float32)[:, None]
-        # The language signal is linear in the Canadian side's language patterns: column p on the
-        # right is 1 for profiles with pattern p; on the left, the signal's value against pattern p.
+        ca_emb_t = normalize_rows(ca_emb).T
+        n_eu, n_ca = self.eu_emb.shape[0], ca_emb_t.shape[1]
+        self.shape = (n_eu, n_ca)
+
+        # Linear features: weight on the European side, split between the dense product and the
+        # inverted index by how many pairs share each column.
+        eu_parts = [
+            w["sector"] * FINE_SHARE * normalize_rows(eu_fine),
+            w["sector"] * (1 - FINE_SHARE) * normalize_rows(eu_area),
+            w["lexical"] * sparse.csr_matrix(eu_lex, dtype=np.float32),
+        ]
+        ca_parts = [normalize_rows(ca_fine), normalize_rows(ca_area), sparse.csr_matrix(ca_lex, dtype=np.float32)]
+        eu_feat = sparse.hstack([sparse.csc_matrix(x, dtype=np.float32) for x in eu_parts], format="csc")
+        ca_feat = sparse.hstack([sparse.csc_matrix(x, dtype=np.float32) for x in ca_parts], format="csc")
+        eu_feat.eliminate_zeros()
+        density = (np.diff(eu_feat.indptr) / max(n_eu, 1)) * (np.diff(ca_feat.indptr) / max(n_ca, 1))
+        dense = np.flatnonzero(density > dense_density)
+        rare = np.flatnonzero((density <= dense_density) & (density > 0))
+        self.eu_dense = np.ascontiguousarray(eu_feat[:, dense].toarray(), dtype=np.float32)
+        eu_rare = eu_feat[:, rare].tocsr()
+        self.eu_rare = (eu_rare.indptr.astype(np.int64), eu_rare.indices.astype(np.int64), eu_rare.data.astype(np.float32))
+        ca_dense = ca_feat[:, dense].toarray().astype(np.float32)
+        ca_rare = ca_feat[:, rare].tocsr()
+
+        # Shared working language: one bit per language; lingua francas count COMMON_ONLY.
         n_lang = np.asarray(eu_lang).shape[1]
-        common_mask = _bitmask(np.zeros((1, n_lang)) if lang_common is None else np.asarray(lang_common, dtype=float)[None, :])[0]
-        eu_mask, ca_mask = _bitmask(eu_lang), _bitmask(ca_lang)
-        patterns, ca_pattern = np.unique(ca_mask, return_inverse=True)
-        shared = eu_mask[:, None] & patterns[None, :]
-        eu_lang_part = np.where((shared & ~common_mask) != 0, 1.0, np.where(shared != 0, COMMON_ONLY, 0.0)).astype(np.float32)
-        ca_lang_part = np.zeros((len(ca_mask), len(patterns)), np.float32)
-        ca_lang_part[np.arange(len(ca_mask)), ca_pattern] = 1.0
-        self.eu_aux_t = np.ascontiguousarray(np.hstack(
-            [
-                w["sector"] * FINE_SHARE * normalize_rows(eu_fine),
-                w["sector"] * (1 - FINE_SHARE) * normalize_rows(eu_area),
-                w["interest"] * 0.5 * flag,
-                w["interest"] * 0.5 * np.asarray(eu_country, dtype=np.float32),
-                w["lexical"] * eu_lex[:, frequent].toarray(),
-                w["language"] * eu_lang_part,
-            ]
-        ).astype(np.float32).T)
-        self.ca_aux_t = np.ascontiguousarray(
-            np.hstack(
-                [
-                    normalize_rows(ca_fine),
-                    normalize_rows(ca_area),
-                    np.ones((ca_fine.shape[0], 1), np.float32),
-                    np.asarray(ca_targets, np.float32),
-                    ca_lex[:, frequent].toarray(),
-                    ca_lang_part,
-                ]
-            ).T.astype(np.float32)
+        common = np.zeros((1, n_lang)) if lang_common is None else np.asarray(lang_common, dtype=float)[None, :]
+        mask_type = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if np.iinfo(t).bits >= n_lang)  # narrow = faster pass
+        self.eu_lang, ca_lang_mask = _bitmask(eu_lang).astype(mask_type), _bitmask(ca_lang).astype(mask_type)
+        self.own_langs = mask_type(~_bitmask(common)[0] & np.uint64(np.iinfo(mask_type).max))
+        self.w_lang = (np.float32(w["language"]), np.float32(w["language"] * COMMON_ONLY))
+
+        # Declared interest: half a point for a European profile targeting Canada (with the bias, a
+        # per-row constant), half for a Canadian profile targeting its country (a row per pattern).
+        flag = np.asarray(eu_targets_ca, dtype=np.float64)
+        self.row_const = (w["interest"] * 0.5 * flag + self.bias).astype(np.float32)
+        country = np.asarray(eu_country, dtype=np.float32).reshape(n_eu, -1)
+        if country.shape[1] == 0 or n_eu == 0:
+            patterns, eu_pattern = np.zeros((1, country.shape[1]), np.float32), np.zeros(n_eu, np.int64)
+        else:
+            patterns, eu_pattern = np.unique(country, axis=0, return_inverse=True)
+        self.eu_target_pattern = eu_pattern.reshape(-1).astype(np.int64)
+        target_tab = (w["interest"] * 0.5 * (patterns @ np.asarray(ca_targets, dtype=np.float32).T)).astype(np.float32)
+
+        # The Canadian side cut into column tiles, each laid out as its kernel and BLAS want it.
+        if block_cols < 1:
+            raise ValueError(f"block_cols must be a positive int; got {block_cols!r}")
+        self.block_cols = block_cols
+        self.column_tiles = [slice(c, min(c + block_cols, n_ca)) for c in range(0, n_ca, block_cols)] or [slice(0, 0)]
+        self._tiles = {}
+        for cols in self.column_tiles:
+            postings = ca_rare[cols].tocsc()
+            self._tiles[cols.start] = (
+                np.ascontiguousarray(ca_emb_t[:, cols]),
+                np.asfortranarray(ca_dense[cols]),
+                np.ascontiguousarray(ca_lang_mask[cols]),
+                np.ascontiguousarray(target_tab[:, cols]),
+                (postings.indptr.astype(np.int64), postings.indices.astype(np.int64), postings.data.astype(np.float32)),
+            )
+
+    def score_into(self, rows: slice, cols: slice, out: np.ndarray) -> None:
+        """Write the fused scores of a slice of European rows against one of ``column_tiles`` into
+        ``out`` (float32, C-contiguous, ``rows`` by ``cols`` long)."""
+        from matcher import _kernels
+
+        emb_t, dense, lang, target_tab, postings = self._tiles[cols.start]
+        np.matmul(self.eu_emb[rows], emb_t, out=out)
+        np.clip(out, 0.0, self.w["semantic"], out=out)
+        if self.eu_dense.shape[1]:
+            # Accumulate into ``out`` (BLAS beta=1), seen column-major as its transpose.
+            res = sgemm(1.0, dense, self.eu_dense[rows].T, beta=1.0, c=out.T, overwrite_c=True)
+            if not np.shares_memory(res, out):  # pragma: no cover - BLAS copied instead of accumulating
+                out[...] = res.T
+        _kernels.add_row_terms(
+            out, rows.start or 0, self.row_const, self.eu_lang, lang, self.own_langs, *self.w_lang,
+            target_tab, self.eu_target_pattern, *self.eu_rare, *postings,
         )
-        self.eu_rare = (w["lexical"] * eu_lex[:, rare]).tocsr()
-        self.ca_rare_t = ca_lex[:, rare].T.tocsr()
-        self.shape = (self.eu_emb.shape[0], self.ca_emb_t.shape[1])
 
     def __call__(self, rows: slice) -> np.ndarray:
         """Fused scores of a slice of European rows against every Canadian column (float32)."""
-        from scipy.linalg.blas import sgemm
-
-        out = self.eu_emb[rows] @ self.ca_emb_t
-        np.clip(out, 0.0, self.w["semantic"], out=out)
-        # Accumulate the second product into ``out`` (BLAS beta=1) instead of adding a new matrix.
-        out = sgemm(1.0, self.ca_aux_t.T, self.eu_aux_t[:, rows], beta=1.0, c=out.T, overwrite_c=True).T
-        rare = (self.eu_rare[rows] @ self.ca_rare_t).tocsr()
-        if rare.nnz:
-            _add_sparse(out, rare)
-        if self.bias:
-            out += self.bias
+        start, stop, _ = rows.indices(self.shape[0])
+        n = max(stop - start, 0)
+        out = np.empty((n, self.shape[1]), dtype=np.float32)
+        for cols in self.column_tiles:
+            tile = np.empty((n, cols.stop - cols.start), dtype=np.float32)
+            self.score_into(slice(start, start + n), cols, tile)
+            out[:, cols] = tile
         return out
+
+    def top_k(self, k: int, block_rows: int = 256, columns: bool = True, n_jobs: int | None = -1):
+        """Exact top-k in both directions (see :func:`matcher.rank.blocked_top_k`), all cores by default."""
+        from matcher.rank import blocked_top_k
+
+        return blocked_top_k(self, self.shape[0], self.shape[1], k, block_rows=block_rows, columns=columns, n_jobs=n_jobs)
 
 
 def _bitmask(indicator: np.ndarray) -> np.ndarray:
@@ -207,14 +250,3 @@ def _bitmask(indicator: np.ndarray) -> np.ndarray:
         raise ValueError(f"at most 64 working languages are supported; got {indicator.shape[1]}")
     weights = np.left_shift(np.uint64(1), np.arange(indicator.shape[1], dtype=np.uint64))
     return (indicator.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
-
-
-def _add_sparse(out: np.ndarray, matrix: sparse.csr_matrix) -> None:
-    """``out += matrix`` in place, without building a dense copy of the sparse matrix."""
-    try:
-        from scipy.sparse._sparsetools import csr_todense  # accumulates into its output
-    except ImportError:  # pragma: no cover - older or newer scipy layouts
-        out += matrix.toarray()
-        return
-    m, n = matrix.shape
-    csr_todense(m, n, matrix.indptr, matrix.indices, matrix.data.astype(out.dtype, copy=False), out)
