@@ -88,6 +88,8 @@ def _row_flags(out, start, thr, flags):  # pragma: no cover - compiled
         flags[nch] = m > thr
         nch += 1
     return nch
+
+
 @nb.njit(nogil=True, cache=True)
 def _both_flags(out, start, thr, thr_c, flags):  # pragma: no cover - compiled
     """Per chunk of ``out[start:]``: does any value beat the row threshold or its column's? Returns the chunk count."""

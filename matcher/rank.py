@@ -160,8 +160,8 @@ def blocked_top_k(
     row_n = np.zeros(n_rows, dtype=np.int64)
     starts = range(0, n_rows, block_rows)
     workers = min(workers, len(starts))
-    tiles = list(getattr(score_block, "column_tiles", None) or [slice(0, n_cols)])
-    tiled = hasattr(score_block, "score_into")
+    tiled = hasattr(score_block, "score_into") and hasattr(score_block, "column_tiles")
+    tiles = list(score_block.column_tiles) if tiled else [slice(0, n_cols)]
     states = [
         (
             np.full(n_cols, -np.inf, dtype=np.float32),
