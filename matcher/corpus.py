@@ -56,13 +56,18 @@ KINDS: Mapping[str, str] = MappingProxyType(
         "supercluster": "supercluster / global innovation cluster",
         "research_consortium": "research consortium",
         "industry_association": "industry association",
-        "network": "network or partnership",
+        "network": "network or partnership of organisations (cluster networks, chambers, trade networks)",
+        "innovation_agency": "public or public-private agency that funds or runs innovation, investment or internationalisation programmes (regional development and trade agencies)",
+        "technology_centre": "research and technology organisation, centre of excellence or technology-transfer centre doing applied R&D for industry",
+        "innovation_hub": "innovation park, technopole, technology hub, incubator or accelerator that hosts and supports firms",
+        "cluster_partnership": "cross-border or multi-cluster partnership with its own identity (meta-clusters, European strategic cluster partnerships)",
     }
 )
 REQUIRED_FIELDS = ("id", "name", "side", "country", "kind", "sectors", "description")
 OPTIONAL_FIELDS = (
     "aliases",
     "region",
+    "region_code",
     "city",
     "keywords",
     "languages",
@@ -74,7 +79,7 @@ OPTIONAL_FIELDS = (
     "reviewed",
 )
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
-LIST_FIELDS = frozenset({"aliases", "sectors", "keywords", "languages", "target_markets", "sources"})
+LIST_FIELDS = frozenset({"aliases", "region_code", "sectors", "keywords", "languages", "target_markets", "sources"})
 LIST_SEPARATOR = ";"
 DESCRIPTION_WORDS = (80, 250)
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
@@ -98,6 +103,11 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _LANG_RE = re.compile(r"[a-z]{2}")
 _URL_RE = re.compile(r"https?://[^\s]+")
+# Region codes: ISO 3166-2 subdivisions for Canada; NUTS 2 codes for Europe (NUTS 2021; the UK keeps its
+# NUTS 2016 codes, the last version that covers it). NUTS writes Greece as EL and the UK as UK.
+CA_REGION_CODES = frozenset(["CA-AB", "CA-BC", "CA-MB", "CA-NB", "CA-NL", "CA-NS", "CA-NT", "CA-NU", "CA-ON", "CA-PE", "CA-QC", "CA-SK", "CA-YT"])
+NUTS_PREFIX: Mapping[str, str] = MappingProxyType({"GR": "EL", "GB": "UK"})
+_NUTS2_RE = re.compile(r"[A-Z]{2}[0-9A-Z]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +177,7 @@ class Profile:
     description: str
     aliases: tuple[str, ...] = ()
     region: str | None = None
+    region_code: tuple[str, ...] = ()
     city: str | None = None
     keywords: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
@@ -482,6 +493,15 @@ def _build_profile(raw: _Raw, taxonomy: Taxonomy, problems: list[Problem]) -> Pr
         lo, hi = DESCRIPTION_WORDS
         if not lo <= words <= hi:
             bad("description", f"{words} words", f"between {lo} and {hi} words")
+    for code in clean["region_code"]:
+        if side == "ca" and code not in CA_REGION_CODES:
+            bad("region_code", code, "an ISO 3166-2 code of a Canadian province or territory such as 'CA-QC' or 'CA-ON'")
+        elif side == "eu" and country:
+            prefix = NUTS_PREFIX.get(country, country)
+            if not (_NUTS2_RE.fullmatch(code) and code.startswith(prefix)):
+                bad("region_code", code, f"a NUTS 2 code: {prefix} followed by two letters or digits, such as '{prefix}10'")
+    if len(set(clean["region_code"])) != len(clean["region_code"]):
+        bad("region_code", list(clean["region_code"]), "each region code once")
     for code in clean["languages"]:
         if not _LANG_RE.fullmatch(code):
             bad("languages", code, "ISO 639-1 two-letter lowercase codes such as 'en', 'fr'")
