@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -20,14 +21,15 @@ def _print_counts(title: str, counts: dict, labels: dict | None = None) -> None:
 
 def _cmd_corpus_validate(args: argparse.Namespace) -> int:
     from matcher import load_corpus, load_gold
+    from matcher.gold import default_gold_paths
 
     corpus = load_corpus(args.path)
     print(f"OK: {len(corpus.profiles)} profiles ({len(corpus.eu)} eu, {len(corpus.ca)} ca), "
           f"{len(corpus.partnerships)} partnerships in {corpus.path}")
     if args.gold or args.path is None:
-        for gold in args.gold or [None]:
+        for gold in args.gold or default_gold_paths():
             pairs = load_gold(gold, corpus)
-            print(f"OK: {len(pairs)} gold pairs in {gold or 'the bundled seed gold file'}")
+            print(f"OK: {len(pairs)} gold pairs in {gold if args.gold else 'evaluation/gold/' + Path(gold).name}")
     return 0
 
 
@@ -105,9 +107,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from matcher.evaluate import METRICS, comparison_table, evaluate
+    from matcher.evaluate import PAIR_METRICS, evaluate, pair_table
+    from matcher.gold import SIGNED_KINDS
 
-    kinds = tuple(k.strip() for k in args.kinds.split(",")) if args.kinds else ("mou", "agreement")
+    kinds = tuple(k.strip() for k in args.kinds.split(",")) if args.kinds else SIGNED_KINDS
     if args.save_weights:
         from matcher.weights import check_can_save
 
@@ -123,10 +126,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         seed=args.seed,
         n_resamples=args.resamples,
     )
-    cols = ["system", *METRICS, "mean_rank", "median_rank"]
-    print(f"gold: {len(result.gold)} pairs of kind {', '.join(kinds)}; both directions")
-    print(comparison_table(result)[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    cols = ["system", *PAIR_METRICS]
+    print(f"gold: {len(result.gold)} pairs of kind {', '.join(kinds)}; both directions; pair-level, filtered ranks")
+    print(pair_table(result, "filtered")[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if result.network_table is not None:
+        cols = ["system", "recall@10", "mrr", "mean_rank", "median_rank"]
         print("\nnetwork co-membership, reported apart:")
         print(result.network_table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.out:
@@ -174,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_options(r)
     r.add_argument("--out", default="output", help="output folder (default: output)")
     r.add_argument("--top-k", type=int, default=10, help="candidates per query (default: 10)")
-    r.add_argument("--gold", help="gold CSV whose pairs are flagged known_partner (default: the bundled seed gold)")
+    r.add_argument("--gold", help="gold CSV whose pairs are flagged known_partner (default: every bundled gold file)")
     r.add_argument("--countries", help="comma-separated ISO codes; restricts the side(s) whose countries are named")
     r.add_argument("--sectors", help="comma-separated fine sector codes")
     r.add_argument("--areas", help="comma-separated priority-area codes")
@@ -200,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="score the engine against known agreements; write the report")
     _engine_options(e)
-    e.add_argument("--gold", action="append", help="gold CSV with eu_id, ca_id[, kind] (repeatable; default: the seed agreements)")
-    e.add_argument("--kinds", help="comma-separated gold kinds that count (default: mou,agreement)")
+    e.add_argument("--gold", action="append", help="gold CSV (repeatable; default: every bundled gold file)")
+    e.add_argument("--kinds", help="comma-separated gold kinds that count (default: mou,agreement,joint_programme)")
     e.add_argument("--out", default="evaluation/report", help="report folder (default: evaluation/report)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--resamples", type=int, default=10_000, help="sign flips of the randomization test")

@@ -28,7 +28,7 @@ from matcher.features import (
     sector_matrix,
     split_sentences,
 )
-from matcher.gold import GoldPair, default_gold_path, load_gold
+from matcher.gold import GoldPair, load_gold, load_gold_files
 from matcher.rank import rank_matrix, reciprocal_score, top_k
 from matcher.score import (
     SIGNALS,
@@ -75,8 +75,9 @@ class Matcher:
     weights : path, mapping, Weights or None
         Fusion weights; None reads the default file in ``models/weights/``.
     gold : path, sequence of GoldPair, False or None
-        Known agreements, used only to flag ``known_partner``. None uses the bundled seed gold
-        file when every id it names is in the corpus; False flags nothing.
+        Known agreements, used only to flag ``known_partner``. None uses every bundled gold file
+        (the seed's agreements and the documented ones) when every id they name is in the corpus;
+        False flags nothing.
     cache : bool
         Keep encoded sentences in the on-disk cache (``cache_path`` or the user cache folder).
     show_progress : bool
@@ -178,9 +179,9 @@ class Matcher:
             return {}
         if self.gold is None:
             try:
-                pairs = load_gold(default_gold_path(), corpus)
+                pairs = load_gold_files(None, corpus)
             except GoldError:
-                log.info("the bundled gold file names ids outside this corpus; no pair is flagged known_partner")
+                log.info("the bundled gold files name ids outside this corpus; no pair is flagged known_partner")
                 return {}
         elif isinstance(self.gold, (str, Path)):
             pairs = load_gold(self.gold, corpus)

@@ -1,8 +1,12 @@
 """Gold files: known EU-Canada agreements, read and checked against a corpus.
 
-A gold file is a CSV with ``eu_id`` and ``ca_id`` columns, and optionally ``kind`` (``mou``,
-``agreement``, ``network``), ``year``, ``source`` and ``note``. Gold is only ever used to flag
-known partners and to evaluate; it is never a ranking feature.
+A gold file is a CSV with ``eu_id`` and ``ca_id`` columns, where every row says where the pair is
+documented (``source_url``, a public address, or ``source``, a reference such as a section of the
+seed document) and what that source says (``evidence``, or ``note``). Optional columns: ``kind``
+(see :data:`GOLD_KINDS`), ``year``, ``confidence`` (``high``: a signed document or both parties'
+announcements; ``medium``: one party's or a third party's report), and ``eu_name``/``ca_name`` for
+readers. Gold is only ever used to flag known partners and to evaluate; it is never a ranking
+feature.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,22 +23,43 @@ from matcher._resources import bundled_path
 from matcher.corpus import Corpus, Problem, _decode, _format, unknown_id_message
 from matcher.errors import GoldError
 
-__all__ = ["GOLD_KINDS", "SIGNED_KINDS", "GoldPair", "default_gold_path", "load_gold"]
+__all__ = [
+    "CONFIDENCES",
+    "GOLD_KINDS",
+    "SIGNED_KINDS",
+    "GoldPair",
+    "default_gold_path",
+    "default_gold_paths",
+    "load_gold",
+    "load_gold_files",
+]
 
 log = logging.getLogger(__name__)
 
 GOLD_KINDS = {
-    "mou": "memorandum of understanding",
+    "mou": "memorandum of understanding or letter of intent",
     "agreement": "signed cooperation or partnership agreement",
+    "joint_programme": "joint programme, call or event series run together under an agreement",
     "network": "co-membership of a network",
 }
-SIGNED_KINDS = ("mou", "agreement")
+# Kinds that document a bilateral commitment; evaluation counts these by default.
+SIGNED_KINDS = ("mou", "agreement", "joint_programme")
+CONFIDENCES = {
+    "high": "a signed document or both parties' announcements",
+    "medium": "one party's or a third party's report",
+}
 REQUIRED_COLUMNS = ("eu_id", "ca_id")
+# Each pair of columns is "either one": a row needs a non-empty value in one of them.
+SOURCE_COLUMNS = ("source_url", "source")
+EVIDENCE_COLUMNS = ("evidence", "note")
+KNOWN_COLUMNS = (*REQUIRED_COLUMNS, "eu_name", "ca_name", "kind", "year", *SOURCE_COLUMNS, *EVIDENCE_COLUMNS, "confidence")
+_URL = re.compile(r"https?://[^\s/]+\.[^\s]+")
+EXPECTED_SHAPE = "a CSV with columns eu_id, ca_id, source_url (or source), evidence (or note)[, kind, year, confidence]"
 
 
 @dataclass(frozen=True, slots=True)
 class GoldPair:
-    """One known EU-Canada pairing."""
+    """One known EU-Canada pairing and where it is documented."""
 
     eu_id: str
     ca_id: str
@@ -41,6 +67,9 @@ class GoldPair:
     year: int | None = None
     source: str = ""
     line: int | None = None
+    evidence: str = ""
+    confidence: str = ""
+    file: str = ""
 
 
 def default_gold_path() -> Path:
@@ -48,30 +77,40 @@ def default_gold_path() -> Path:
     return bundled_path("gold") / "seed_agreements.csv"
 
 
+def default_gold_paths() -> tuple[Path, ...]:
+    """Every bundled gold file: the seed's agreements and the documented agreements found since."""
+    return tuple(sorted(bundled_path("gold").glob("*.csv")))
+
+
 def load_gold(
     path: str | Path | None,
     corpus: Corpus,
     kinds: Iterable[str] | None = None,
 ) -> tuple[GoldPair, ...]:
-    """Read a gold CSV and check every pair against ``corpus``.
+    """Read one gold CSV and check every row against ``corpus``.
 
-    ``kinds`` keeps only pairs of those kinds (all kinds when None). Raises one
-    :class:`GoldError` listing unknown ids (with the closest ids), pairs of two profiles of the
-    same side, unknown kinds and missing columns; duplicate rows are kept once, with a warning.
+    ``path`` None reads the bundled seed file. ``kinds`` keeps only pairs of those kinds (all kinds
+    when None). Raises one :class:`GoldError` listing every problem: unknown ids (with the closest
+    ids), pairs of two profiles of the same side, unknown kinds and confidences, malformed years and
+    addresses, rows without a source or evidence, and pairs listed twice.
     """
     path = Path(path) if path is not None else default_gold_path()
     display = str(path)
     if not path.is_file():
-        raise GoldError(f"gold file {display!r} does not exist; expected a CSV with columns eu_id, ca_id[, kind, year, source]")
+        raise GoldError(f"gold file {display!r} does not exist; expected {EXPECTED_SHAPE}")
     problems: list[Problem] = []
     text = _decode(path.read_bytes(), display, problems)
     if text is None:
         raise GoldError(_format(problems, f"gold file {display!r}"), problems)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = reader.fieldnames or []
+    columns = [c.strip() for c in reader.fieldnames or []]
+    reader.fieldnames = columns
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    missing += [" or ".join(group) for group in (SOURCE_COLUMNS, EVIDENCE_COLUMNS) if not any(c in columns for c in group)]
     if missing:
-        raise GoldError(f"gold file {display!r} lacks column(s) {', '.join(missing)}; found {columns}; expected eu_id, ca_id[, kind, year, source]")
+        raise GoldError(f"gold file {display!r} lacks column(s) {', '.join(missing)}; found {', '.join(columns) or 'no header'}; expected {EXPECTED_SHAPE}")
+    for extra in (c for c in columns if c not in KNOWN_COLUMNS):
+        log.warning("gold file %s: column %r is not read (known columns: %s)", display, extra, ", ".join(KNOWN_COLUMNS))
     wanted = None if kinds is None else tuple(kinds)
     if wanted is not None:
         for k in wanted:
@@ -81,38 +120,44 @@ def load_gold(
     seen: dict[tuple[str, str], int] = {}
     line = 2
     for row in reader:
-        eu_id = (row.get("eu_id") or "").strip()
-        ca_id = (row.get("ca_id") or "").strip()
-        kind = (row.get("kind") or "agreement").strip()
-        year_text = (row.get("year") or "").strip()
+        cell = {c: (row.get(c) or "").strip() for c in KNOWN_COLUMNS}
+        eu_id, ca_id, kind = cell["eu_id"], cell["ca_id"], cell["kind"] or "agreement"
         rec = f"{eu_id}/{ca_id}"
-        row_ok = True
+        n_before = len(problems)
+
+        def problem(field: str, value: str, expected: str) -> None:
+            problems.append(Problem(display, rec, line, field, value, expected))  # noqa: B023
+
         for col, pid, side in (("eu_id", eu_id, "eu"), ("ca_id", ca_id, "ca")):
             if pid not in corpus.by_id:
-                problems.append(Problem(display, rec, line, col, pid, unknown_id_message(pid, corpus.by_id).replace(f"unknown profile id {pid!r}", "a profile id of the corpus")))
-                row_ok = False
+                problem(col, pid, unknown_id_message(pid, corpus.by_id).replace(f"unknown profile id {pid!r}", "a profile id of the corpus"))
             elif corpus.by_id[pid].side != side:
-                problems.append(
-                    Problem(display, rec, line, col, pid, f"a profile of side {side!r} (it is {corpus.by_id[pid].side!r}): a gold pair joins one European and one Canadian profile")
-                )
-                row_ok = False
+                problem(col, pid, f"a profile of side {side!r} (it is {corpus.by_id[pid].side!r}): a gold pair joins one European and one Canadian profile")
         if kind not in GOLD_KINDS:
-            problems.append(Problem(display, rec, line, "kind", kind, f"one of: {', '.join(GOLD_KINDS)}"))
-            row_ok = False
+            problem("kind", kind, f"one of: {', '.join(GOLD_KINDS)}")
         year = None
-        if year_text:
-            if year_text.isdigit():
-                year = int(year_text)
+        if cell["year"]:
+            if cell["year"].isdigit() and len(cell["year"]) == 4:
+                year = int(cell["year"])
             else:
-                problems.append(Problem(display, rec, line, "year", year_text, "a year such as 2017, or empty"))
-                row_ok = False
-        if row_ok:
-            key = (eu_id, ca_id)
-            if key in seen:
-                log.warning("%s:%d duplicates the gold pair on line %d (%s); counted once", display, line, seen[key], rec)
-            elif wanted is None or kind in wanted:
-                seen[key] = line
-                pairs.append(GoldPair(eu_id, ca_id, kind, year, (row.get("source") or "").strip(), line))
+                problem("year", cell["year"], "a year such as 2017, or empty")
+        source = cell["source_url"] or cell["source"]
+        if cell["source_url"] and not _URL.fullmatch(cell["source_url"]):
+            problem("source_url", cell["source_url"], "a public address starting with http:// or https://")
+        if not source:
+            problem(SOURCE_COLUMNS[0] if SOURCE_COLUMNS[0] in columns else SOURCE_COLUMNS[1], "", "where the agreement is documented (the public address of the source)")
+        evidence = cell["evidence"] or cell["note"]
+        if not evidence:
+            problem(EVIDENCE_COLUMNS[0] if EVIDENCE_COLUMNS[0] in columns else EVIDENCE_COLUMNS[1], "", "what the source says about the agreement, in a sentence")
+        if "confidence" in columns and cell["confidence"] not in CONFIDENCES:
+            problem("confidence", cell["confidence"], f"one of: {', '.join(CONFIDENCES)}")
+        key = (eu_id, ca_id)
+        if key in seen:
+            problem("eu_id", rec, f"each pair once; the pair is already on line {seen[key]}")
+        elif len(problems) == n_before:
+            seen[key] = line
+            if wanted is None or kind in wanted:
+                pairs.append(GoldPair(eu_id, ca_id, kind, year, source, line, evidence, cell["confidence"], path.name))
         line = reader.line_num + 1
     if problems:
         raise GoldError(_format(problems, f"gold file {display!r}"), problems)
@@ -120,3 +165,24 @@ def load_gold(
         which = "" if wanted is None else f" of kind {', '.join(wanted)}"
         raise GoldError(f"gold file {display!r} has no pair{which}; expected at least one eu_id, ca_id row")
     return tuple(pairs)
+
+
+def load_gold_files(paths: Sequence[str | Path] | None, corpus: Corpus, kinds: Iterable[str] | None = None) -> tuple[GoldPair, ...]:
+    """Gold pairs from several files (every bundled gold file when ``paths`` is None).
+
+    A pair found in two files is kept once, from the first file, with a note in the log. A file
+    with no pair of the selected kinds contributes nothing; no pair at all is a :class:`GoldError`.
+    """
+    files = list(paths) if paths else list(default_gold_paths())
+    wanted = None if kinds is None else tuple(kinds)
+    seen: dict[tuple[str, str], GoldPair] = {}
+    for path in files:
+        for g in load_gold(path, corpus):
+            first = seen.setdefault((g.eu_id, g.ca_id), g)
+            if first is not g:
+                log.info("%s:%s repeats the gold pair %s/%s of %s; counted once", path, g.line, g.eu_id, g.ca_id, first.file)
+    pairs = tuple(g for g in seen.values() if wanted is None or g.kind in wanted)
+    if not pairs:
+        which = "" if wanted is None else f" of kind {', '.join(wanted)}"
+        raise GoldError(f"gold files {', '.join(str(p) for p in files)} have no pair{which}")
+    return pairs

@@ -102,7 +102,9 @@ def test_harness_runs_on_unseen_corpus_and_gold(tmp_path):
         ],
     )
     gold = tmp_path / "gold.csv"
-    gold.write_text("eu_id,ca_id,kind\ne-aero,c-aero,mou\ne-food,c-food,agreement\ne-bio,c-bio,agreement\n", encoding="utf-8")
+    gold.write_text(
+        "eu_id,ca_id,kind,source,evidence\ne-aero,c-aero,mou,s,e\ne-food,c-food,agreement,s,e\ne-bio,c-bio,agreement,s,e\n", encoding="utf-8"
+    )
     result = evaluate(corpus=folder, gold=[gold], backend="tfidf", out=tmp_path / "out", n_resamples=200)
     table = result.table.set_index(["system", "direction"])
     assert table.loc[("sector only", "both"), "mrr"] == pytest.approx(1.0)
@@ -130,7 +132,9 @@ def test_report_files_exist_and_parse(report):
     for png in ("recall_at_k.png", "gold_rank_distribution.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = (out / "report.md").read_text(encoding="utf-8")
-    assert "## Comparison (both directions)" in text and "| random |" in text
+    assert "## Per-query comparison (both directions, raw ranks)" in text and "| random |" in text
+    assert "## Pair-level figures, filtered ranks (both directions)" in text
+    assert "## Leave-one-area-out" in text and "## Per gold file and per confidence" in text
     assert "Network co-membership" in text  # the seed's network pairs are reported apart
 
 
@@ -145,10 +149,95 @@ def test_report_compares_every_system_on_the_same_queries(report):
 
 def test_unknown_gold_ids_are_listed_with_closest(tmp_path, bundled):
     gold = tmp_path / "g.csv"
-    gold.write_text("eu_id,ca_id,kind\nskywinn,aero-montreal,mou\nvalorial,aero-montreall,mou\n", encoding="utf-8")
+    gold.write_text("eu_id,ca_id,kind,source,note\nskywinn,aero-montreal,mou,s,n\nvalorial,aero-montreall,mou,s,n\n", encoding="utf-8")
     from matcher import GoldError
 
     with pytest.raises(GoldError) as info:
         evaluate(corpus=bundled, gold=[gold], backend="tfidf", n_resamples=10)
     message = str(info.value)
     assert "closest ids: skywin" in message and "closest ids: aero-montreal" in message
+
+
+def test_filtered_ranks_remove_the_other_partners_by_hand():
+    from matcher.evaluate import pair_metrics, pair_ranks
+
+    # e1's candidates in order: c1 (0.9), c2 (0.5), c3 (0.5, tie broken by position), c4 (0.1).
+    scores = np.array([[0.9, 0.5, 0.5, 0.1], [0.2, 0.8, 0.4, 0.3]])
+    eu, ca = ["e1", "e2"], ["c1", "c2", "c3", "c4"]
+    gold = [GoldPair("e1", "c1"), GoldPair("e1", "c3"), GoldPair("e2", "c3")]
+    ranks = pair_ranks(scores, eu, ca, gold).set_index(["eu_id", "ca_id"])
+    # e1 -> c3: raw rank 3 (c1, c2 above); filtered: c1 is e1's other partner, so rank 2.
+    assert ranks.loc[("e1", "c3"), ["rank_eu_to_ca", "filtered_eu_to_ca"]].tolist() == [3, 2]
+    # c3's European candidates: e1 (0.5) above e2 (0.4); for c3 -> e2 e1 is another partner: filtered rank 1.
+    assert ranks.loc[("e2", "c3"), ["rank_ca_to_eu", "filtered_ca_to_eu"]].tolist() == [2, 1]
+    assert ranks.loc[("e1", "c1"), ["rank_eu_to_ca", "filtered_eu_to_ca", "rank_ca_to_eu"]].tolist() == [1, 1, 1]
+    assert ranks.loc[("e1", "c3"), "filtered_candidates_eu_to_ca"] == 3
+    frame = ranks.reset_index()
+    raw, filtered = pair_metrics(frame, False), pair_metrics(frame, True)
+    # raw ranks: e1-c1 (1, 1), e1-c3 (3, 1), e2-c3 (2, 2); filtered: (1, 1), (2, 1), (2, 1).
+    assert raw["mrr"] == pytest.approx(np.mean([1, 1, 1 / 3, 1, 1 / 2, 1 / 2]))
+    assert filtered["mrr"] == pytest.approx(np.mean([1, 1, 1 / 2, 1, 1 / 2, 1]))
+    assert raw["hits@1"] == pytest.approx(3 / 6) and filtered["hits@1"] == pytest.approx(4 / 6)
+
+
+@pytest.mark.parametrize("n", [1, 4, 7])
+def test_random_pair_metrics_are_exact(n):
+    from matcher.evaluate import random_pair_metrics
+
+    frame = pd.DataFrame({"candidates_eu_to_ca": [n], "candidates_ca_to_eu": [n], "filtered_candidates_eu_to_ca": [n], "filtered_candidates_ca_to_eu": [n]})
+    expected = random_pair_metrics(frame, filtered=False)
+    assert expected["mrr"] == pytest.approx(np.mean([1 / r for r in range(1, n + 1)]))
+    assert expected["hits@3"] == pytest.approx(min(3, n) / n)
+    assert expected["mean_rank"] == pytest.approx((n + 1) / 2)
+
+
+def _recording(seen):
+    def fitter(signals, positives, rows=None, cols=None, ignore=(), **_):
+        seen.append((set(positives), set(ignore)))
+        return {"sector": 0.5, "semantic": 0.5}
+
+    return fitter
+
+
+def test_no_area_fold_is_fitted_on_a_pair_of_its_area(tfidf_matcher):
+    from matcher.evaluate import area_folds, held_out_ranks, pair_area
+    from matcher.gold import load_gold_files
+
+    corpus = tfidf_matcher.corpus_
+    gold = load_gold_files(None, corpus, kinds=("mou", "agreement", "joint_programme"))
+    eu_ids = [p.id for p in tfidf_matcher.eu_]
+    ca_ids = [p.id for p in tfidf_matcher.ca_]
+    ei, ci = {e: i for i, e in enumerate(eu_ids)}, {c: j for j, c in enumerate(ca_ids)}
+    folds = area_folds(gold, corpus)
+    assert len(folds) >= 2 and sum(len(f.test) for f in folds) == len(gold)
+    seen = []
+    ranks, _ = held_out_ranks(tfidf_matcher.signals_, eu_ids, ca_ids, gold, folds, fitter=_recording(seen))
+    for fold, (positives, ignore) in zip(folds, seen, strict=True):
+        test = {(ei[g.eu_id], ci[g.ca_id]) for g in fold.test}
+        area = fold.name.removeprefix("area ")
+        assert all(pair_area(corpus.get(g.eu_id), corpus.get(g.ca_id), corpus.taxonomy) == area for g in fold.test)
+        assert not positives & test and test <= ignore
+        assert positives == {(ei[g.eu_id], ci[g.ca_id]) for g in fold.train}
+    assert sorted(zip(ranks.eu_id, ranks.ca_id, strict=True)) == sorted((g.eu_id, g.ca_id) for g in gold)
+
+
+def test_temporal_fold_fits_on_earlier_years_only():
+    from matcher.evaluate import temporal_fold
+
+    gold = [GoldPair(f"e{i}", f"c{i}", year=y) for i, y in enumerate([2007, 2010, 2013, 2016, 2017, 2019, 2022])] + [GoldPair("e9", "c9")]
+    fold = temporal_fold(gold)
+    assert max(g.year for g in fold.train) == 2016 < min(g.year for g in fold.test)
+    assert len(fold.train) == 4 and len(fold.test) == 3 and all(g.year is not None for g in fold.train + fold.test)
+    assert temporal_fold(gold[:4]) is None  # fewer than 3 on one side
+
+
+def test_fit_weights_ignores_held_out_pairs():
+    from matcher.evaluate import fit_weights
+
+    rng = np.random.default_rng(0)
+    signals = {name: rng.random((6, 5)) for name in ("sector", "semantic", "lexical", "language", "interest")}
+    signals["sector"][0, 0] = signals["sector"][1, 1] = 5.0  # the two positives stand out on sector
+    signals["semantic"][2, 2] = 5.0  # a held-out pair standing out on semantic must not count as a negative
+    with_ignore = fit_weights(signals, [(0, 0), (1, 1)], ignore=[(2, 2)])
+    without = fit_weights(signals, [(0, 0), (1, 1)])
+    assert with_ignore["sector"] > 0.5 and with_ignore != without

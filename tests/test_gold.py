@@ -9,7 +9,7 @@ import pytest
 from matcher import GoldError, load_corpus, load_gold
 from matcher.gold import SIGNED_KINDS
 
-HEADER = "eu_id,ca_id,kind,year,source\n"
+HEADER = "eu_id,ca_id,kind,year,source,evidence\n"
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_seed_gold_has_exactly_the_seed_agreements(bundled):
 
 def test_unknown_ids_listed_with_closest(tiny, tmp_path):
     with pytest.raises(GoldError) as info:
-        load_gold(write(tmp_path, "eu-autoo,ca-auto,mou,,x\neu-bio,ca-fod,mou,,x\n"), tiny)
+        load_gold(write(tmp_path, "eu-autoo,ca-auto,mou,,x,e\neu-bio,ca-fod,mou,,x,e\n"), tiny)
     lines = str(info.value).splitlines()
     assert lines[0].startswith("2 problems in gold file")
     assert "gold.csv:2 [eu-autoo/ca-auto] eu_id: got 'eu-autoo'; expected a profile id of the corpus; closest ids: eu-auto" in lines[1]
@@ -51,30 +51,81 @@ def test_unknown_ids_listed_with_closest(tiny, tmp_path):
 
 def test_same_side_pair_names_the_line(tiny, tmp_path):
     with pytest.raises(GoldError) as info:
-        load_gold(write(tmp_path, "eu-auto,ca-auto,mou,,x\neu-auto,eu-bio,mou,,x\n"), tiny)
+        load_gold(write(tmp_path, "eu-auto,ca-auto,mou,,x,e\neu-auto,eu-bio,mou,,x,e\n"), tiny)
     (problem,) = info.value.problems
     assert (problem.line, problem.field, problem.value) == (3, "ca_id", "eu-bio")
     assert "a profile of side 'ca' (it is 'eu')" in problem.expected
 
 
-def test_duplicates_counted_once_with_warning(tiny, tmp_path, caplog):
-    with caplog.at_level(logging.WARNING):
-        pairs = load_gold(write(tmp_path, "eu-auto,ca-auto,mou,,x\neu-auto,ca-auto,mou,,x\n"), tiny)
-    assert len(pairs) == 1
-    assert "gold.csv:3 duplicates the gold pair on line 2" in caplog.text
+def test_duplicate_pair_is_an_error_naming_both_lines(tiny, tmp_path):
+    with pytest.raises(GoldError) as info:
+        load_gold(write(tmp_path, "eu-auto,ca-auto,mou,,x,e\neu-bio,ca-food,mou,,x,e\neu-auto,ca-auto,agreement,,y,f\n"), tiny)
+    (problem,) = info.value.problems
+    assert str(problem).endswith("gold.csv:4 [eu-auto/ca-auto] eu_id: got 'eu-auto/ca-auto'; expected each pair once; the pair is already on line 2")
+
+
+def test_every_provenance_problem_is_listed_at_once(tiny, tmp_path):
+    path = tmp_path / "documented.csv"
+    path.write_text(
+        "eu_id,ca_id,kind,year,source_url,evidence,confidence\n"
+        "eu-auto,ca-auto,mou,2019,,Both clusters announced a memorandum.,high\n"
+        "eu-bio,ca-food,agreement,19,www.example.org/x,,certain\n"
+        "eu-auto,ca-food,joint_programme,,https://example.org/call,A joint call.,medium\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(GoldError) as info:
+        load_gold(path, tiny)
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"5 problems in gold file {str(path)!r}:"
+    assert [(p.line, p.field, p.value) for p in info.value.problems] == [
+        (2, "source_url", ""), (3, "year", "19"), (3, "source_url", "www.example.org/x"), (3, "evidence", ""), (3, "confidence", "certain"),
+    ]
+    assert lines[1].endswith("documented.csv:2 [eu-auto/ca-auto] source_url: got ''; expected where the agreement is documented (the public address of the source)")
+    assert lines[3].endswith("source_url: got 'www.example.org/x'; expected a public address starting with http:// or https://")
+    assert lines[4].endswith("evidence: got ''; expected what the source says about the agreement, in a sentence")
+    assert lines[5].endswith("confidence: got 'certain'; expected one of: high, medium")
+
+
+def test_documented_row_keeps_its_provenance(tiny, tmp_path):
+    path = tmp_path / "documented.csv"
+    path.write_text(
+        "eu_id,ca_id,eu_name,ca_name,kind,year,source_url,evidence,confidence\n"
+        'eu-auto,ca-auto,Eu Auto,Ca Auto,joint_programme,2021,https://example.org/call,"A joint call, run by both.",medium\n',
+        encoding="utf-8",
+    )
+    (pair,) = load_gold(path, tiny)
+    assert (pair.kind, pair.year, pair.source, pair.evidence, pair.confidence, pair.file, pair.line) == (
+        "joint_programme", 2021, "https://example.org/call", "A joint call, run by both.", "medium", "documented.csv", 2,
+    )
+
+
+def test_pair_in_two_files_is_counted_once(tiny, tmp_path, caplog):
+    from matcher.gold import load_gold_files
+
+    first = write(tmp_path, "eu-auto,ca-auto,mou,,x,e\n")
+    second = tmp_path / "second.csv"
+    second.write_text(HEADER + "eu-auto,ca-auto,agreement,,y,f\neu-bio,ca-food,mou,,z,g\n", encoding="utf-8")
+    with caplog.at_level(logging.INFO):
+        pairs = load_gold_files([first, second], tiny)
+    assert [(g.eu_id, g.ca_id, g.file) for g in pairs] == [("eu-auto", "ca-auto", "gold.csv"), ("eu-bio", "ca-food", "second.csv")]
+    assert "repeats the gold pair eu-auto/ca-auto of gold.csv" in caplog.text
 
 
 def test_empty_gold_and_no_pair_of_selected_kind(tiny, tmp_path):
     with pytest.raises(GoldError, match="has no pair; expected at least one"):
         load_gold(write(tmp_path, ""), tiny)
     with pytest.raises(GoldError, match="has no pair of kind network"):
-        load_gold(write(tmp_path, "eu-auto,ca-auto,mou,,x\n"), tiny, kinds=["network"])
+        load_gold(write(tmp_path, "eu-auto,ca-auto,mou,,x,e\n"), tiny, kinds=["network"])
 
 
 def test_missing_columns_and_bad_kind(tiny, tmp_path):
     path = tmp_path / "g.csv"
     path.write_text("eu,ca\neu-auto,ca-auto\n", encoding="utf-8")
-    with pytest.raises(GoldError, match="lacks column"):
+    with pytest.raises(GoldError) as info:
         load_gold(path, tiny)
-    with pytest.raises(GoldError, match="kind: got 'treaty'; expected one of: mou, agreement, network"):
-        load_gold(write(tmp_path, "eu-auto,ca-auto,treaty,,x\n"), tiny)
+    assert str(info.value) == (
+        f"gold file {str(path)!r} lacks column(s) eu_id, ca_id, source_url or source, evidence or note; found eu, ca; "
+        "expected a CSV with columns eu_id, ca_id, source_url (or source), evidence (or note)[, kind, year, confidence]"
+    )
+    with pytest.raises(GoldError, match="kind: got 'treaty'; expected one of: mou, agreement, joint_programme, network"):
+        load_gold(write(tmp_path, "eu-auto,ca-auto,treaty,,x,e\n"), tiny)
