@@ -48,6 +48,10 @@ def _cmd_corpus_stats(args: argparse.Namespace) -> int:
         print(f"\n{title} profiles: {s['profiles']} in {len(s['countries'])} countries")
         _print_counts("by country", s["countries"])
         _print_counts("by kind", s["kinds"])
+        regions = s["regions"]
+        shown = dict(list(regions.items())[:15]) if side == "eu" else regions
+        more = ", the 15 most frequent shown" if len(shown) < len(regions) else ""
+        _print_counts(f"by main region code ({len(regions)} regions{more}; {s['without_region_code']} without one)", shown)
         _print_counts("by priority area", s["areas"], dict(tax.areas))
         _print_counts("by sector", s["sectors"], {c: v.label for c, v in tax.sectors.items()})
         if s["targets_canada"] is not None:
@@ -61,7 +65,7 @@ def _cmd_corpus_stats(args: argparse.Namespace) -> int:
 def _cmd_rank(args: argparse.Namespace) -> int:
     from matcher.batch import run_batch
 
-    filters = {"countries": args.countries, "sectors": args.sectors, "areas": args.areas, "kinds": args.kinds, "exclude": args.exclude}
+    filters = {"countries": args.countries, "regions": args.regions, "sectors": args.sectors, "areas": args.areas, "kinds": args.kinds, "exclude": args.exclude}
     written = run_batch(
         args.out,
         corpus=args.corpus,
@@ -180,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--top-k", type=int, default=10, help="candidates per query (default: 10)")
     r.add_argument("--gold", help="gold CSV whose pairs are flagged known_partner (default: every bundled gold file)")
     r.add_argument("--countries", help="comma-separated ISO codes; restricts the side(s) whose countries are named")
+    r.add_argument("--regions", help="comma-separated region codes (CA-ON, or NUTS codes or prefixes such as FR1, ITC4); restricts the side(s) whose regions are named")
     r.add_argument("--sectors", help="comma-separated fine sector codes")
     r.add_argument("--areas", help="comma-separated priority-area codes")
     r.add_argument("--kinds", help="comma-separated organisation kinds")

@@ -108,6 +108,12 @@ _URL_RE = re.compile(r"https?://[^\s]+")
 CA_REGION_CODES = frozenset(["CA-AB", "CA-BC", "CA-MB", "CA-NB", "CA-NL", "CA-NS", "CA-NT", "CA-NU", "CA-ON", "CA-PE", "CA-QC", "CA-SK", "CA-YT"])
 NUTS_PREFIX: Mapping[str, str] = MappingProxyType({"GR": "EL", "GB": "UK"})
 _NUTS2_RE = re.compile(r"[A-Z]{2}[0-9A-Z]{2}")
+_NUTS_PREFIX_RE = re.compile(r"[A-Z]{2}[0-9A-Z]{0,2}")
+
+
+def region_filter_ok(code: str) -> bool:
+    """Whether ``code`` can select regions: a Canadian ISO 3166-2 code, or a NUTS code or prefix (FR, FR1, FR10)."""
+    return code in CA_REGION_CODES or (not code.startswith("CA-") and bool(_NUTS_PREFIX_RE.fullmatch(code)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -691,6 +697,9 @@ def corpus_stats(corpus: Corpus) -> dict[str, Any]:
             "profiles": len(group),
             "countries": dict(sorted(Counter(p.country for p in group).items(), key=lambda kv: (-kv[1], kv[0]))),
             "kinds": dict(sorted(Counter(p.kind for p in group).items(), key=lambda kv: (-kv[1], kv[0]))),
+            # Main region (the first code) of each profile that has one.
+            "regions": dict(sorted(Counter(p.region_code[0] for p in group if p.region_code).items(), key=lambda kv: (-kv[1], kv[0]))),
+            "without_region_code": sum(not p.region_code for p in group),
             "sectors": dict(sorted(Counter(s for p in group for s in p.sectors).items(), key=lambda kv: (-kv[1], kv[0]))),
             "areas": {a: sum(a in tax.areas_of(p.sectors) for p in group) for a in tax.areas},
             "targets_canada": sum(corpus.targets_canada(p.id) for p in group) if side == "eu" else None,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matcher.corpus import KINDS, Corpus, Profile, load_corpus, unknown_id_message
+from matcher.corpus import CA_REGION_CODES, KINDS, Corpus, Profile, load_corpus, region_filter_ok, unknown_id_message
 from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backend
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
 from matcher.explain import Explanation, contributions_of, evidence_pairs, matching_terms, shared_labels, summarise
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 FILTERS = {
     "countries": "ISO country codes; restricts only the side(s) whose countries are named",
+    "regions": "region codes (CA-QC, or a NUTS code or its prefix such as FR1 or FR10); restricts only the side(s) whose regions are named",
     "sectors": "fine sector codes; a profile passes if it has any of them",
     "areas": "priority-area codes; a profile passes if its sectors map to any of them",
     "kinds": f"organisation kinds among {', '.join(KINDS)}",
@@ -202,6 +203,7 @@ class Matcher:
             raise ParameterError(f"unknown filter(s) {unknown}; allowed filters: {allowed}")
         tax = self.corpus_.taxonomy
         countries = _as_tuple(filters.get("countries"))
+        regions = _as_tuple(filters.get("regions"))
         sectors = _as_tuple(filters.get("sectors"))
         areas = _as_tuple(filters.get("areas"))
         kinds = _as_tuple(filters.get("kinds"))
@@ -210,14 +212,32 @@ class Matcher:
             bad = [v for v in values or () if v not in table]
             if bad:
                 raise ParameterError(f"filter {name!r} got unknown value(s) {bad}; allowed: {', '.join(table)}")
+        bad_regions = [r for r in regions or () if not region_filter_ok(r)]
+        if bad_regions:
+            raise ParameterError(
+                f"filter 'regions' got malformed code(s) {bad_regions}; expected ISO 3166-2 Canadian codes "
+                f"({', '.join(sorted(CA_REGION_CODES))}) or NUTS codes or prefixes of 2 to 4 characters (FR, FR1, FR10)"
+            )
         for pid in sorted(exclude):
             if pid not in self.corpus_.by_id:
                 raise UnknownIdError("filter 'exclude': " + unknown_id_message(pid, self.corpus_.by_id))
         side_countries = {p.country for p in profiles}
-        mask = np.ones(len(profiles), dtype=bool)
-        for i, p in enumerate(profiles):
-            if (countries and side_countries & set(countries) and p.country not in countries) or (sectors and not set(p.sectors) & set(sectors)) or (areas and not set(tax.areas_of(p.sectors)) & set(areas)) or (kinds and p.kind not in kinds) or p.id in exclude:
-                mask[i] = False
+        # Region codes name their side: CA-xx codes restrict the Canadian side, NUTS codes the European one.
+        side = profiles[0].side if profiles else None
+        side_regions = tuple(r for r in regions or () if (r.startswith("CA-")) == (side == "ca"))
+        country_set = set(countries or ()) if countries and side_countries & set(countries) else None
+
+        def passes(p: Profile) -> bool:
+            return (
+                (not side_regions or any(code.startswith(r) for code in p.region_code for r in side_regions))
+                and (country_set is None or p.country in country_set)
+                and (not sectors or bool(set(p.sectors) & set(sectors)))
+                and (not areas or bool(set(tax.areas_of(p.sectors)) & set(areas)))
+                and (not kinds or p.kind in kinds)
+                and p.id not in exclude
+            )
+
+        mask = np.array([passes(p) for p in profiles], dtype=bool)
         return mask
 
     def _masked_scores(self, filters: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -121,3 +121,18 @@ def test_real_model_proposes_same_sector_partners_for_aero_montreal(real_matcher
     assert all(set(s) & set(query.sectors) for s in sectors)  # aerospace or mobility technologies
     assert sum("aerospace_vehicles_defence" in s for s in sectors[:3]) == 3
     assert real_matcher.backend_.identity.startswith("st:all-MiniLM-L6-v2")
+
+
+def test_region_filter_restricts_only_the_side_it_names(tfidf_matcher):
+    corpus = tfidf_matcher.corpus_
+    ontario = tfidf_matcher.rank("skywin", k=50, regions=["CA-ON"])
+    assert len(ontario) == min(50, sum("CA-ON" in p.region_code for p in corpus.ca))
+    assert all("CA-ON" in corpus.get(c).region_code for c in ontario["candidate_id"])
+    # A NUTS prefix selects every region below it; a Canadian code leaves the European side alone.
+    south_west_france = tfidf_matcher.rank("aero-montreal", k=100, regions=["FRJ", "CA-QC"])
+    assert len(south_west_france) > 0
+    assert all(any(code.startswith("FRJ") for code in corpus.get(c).region_code) for c in south_west_france["candidate_id"])
+    expected = sorted(p.id for p in corpus.eu if any(code.startswith("FRJ") for code in p.region_code))
+    assert sorted(south_west_france["candidate_id"]) == expected[:100]
+    with pytest.raises(ParameterError, match=r"filter 'regions' got malformed code\(s\) \['CA-XX', 'fr10'\]; expected ISO 3166-2 Canadian codes"):
+        tfidf_matcher.rank("skywin", regions=["CA-XX", "fr10"])
