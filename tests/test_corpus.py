@@ -69,6 +69,23 @@ def test_side_country_mismatch(tmp_path):
     assert "'CA' for side 'ca'" in p.expected
 
 
+def test_malformed_region_codes_name_the_expected_pattern(tmp_path):
+    found = problems_of(write_corpus(tmp_path / "c", [
+        profile("ca-a", side="ca", region_code=["QC"]),
+        profile("eu-gr", country="GR", region_code=["GR30"]),
+        profile("eu-uk", country="GB", region_code=["UKI3", "UKI"]),
+        profile("eu-fr", country="FR", region_code=["FR10", "DE21"]),
+    ]))
+    assert [(p.record, p.field, p.value, p.expected) for p in found] == [
+        ("ca-a", "region_code", "QC", "an ISO 3166-2 code of a Canadian province or territory such as 'CA-QC' or 'CA-ON'"),
+        ("eu-gr", "region_code", "GR30", "a NUTS 2 code: EL followed by two letters or digits, such as 'EL10'"),
+        ("eu-uk", "region_code", "UKI", "a NUTS 2 code: UK followed by two letters or digits, such as 'UK10'"),
+        ("eu-fr", "region_code", "DE21", "a NUTS 2 code: FR followed by two letters or digits, such as 'FR10'"),
+    ]
+    ok = load_corpus(write_corpus(tmp_path / "ok", [profile("ca-b", side="ca", region_code=["CA-ON", "CA-QC"]), profile("eu-g", country="GR", region_code=["EL30"])]))
+    assert ok.get("ca-b").region_code == ("CA-ON", "CA-QC") and ok.get("eu-g").region_code == ("EL30",)
+
+
 def test_empty_and_short_description(tmp_path):
     found = problems_of(write_corpus(tmp_path / "c", [profile("eu-a", description=""), profile("eu-b", description="Too short.")]))
     by_record = {p.record: p for p in found}
@@ -137,9 +154,13 @@ REQUIRED_EU = ["aerospace-valley", "skywin", "aviation-valley", "aquimer", "valo
 
 def test_bundled_corpus_coverage(bundled):
     stats = corpus_stats(bundled)
-    assert stats["eu"]["profiles"] >= 180
-    assert stats["ca"]["profiles"] >= 60
-    assert len(set(stats["eu"]["countries"]) & EUROPEAN_COUNTRIES) >= 20
+    assert stats["eu"]["profiles"] >= 400
+    assert stats["ca"]["profiles"] >= 120
+    assert len(set(stats["eu"]["countries"]) & EUROPEAN_COUNTRIES) >= 30
+    assert len(stats["ca"]["regions"]) >= 8
+    # Every Canadian profile names its province or territory; European ones have NUTS 2 codes where they have a home region.
+    assert stats["ca"]["without_region_code"] == 0
+    assert sum(stats["eu"]["regions"].values()) >= stats["eu"]["profiles"] // 2
     for side in ("eu", "ca"):
         assert all(n > 0 for n in stats[side]["areas"].values()), stats[side]["areas"]
 
@@ -187,3 +208,5 @@ def test_stats_counts_match_profiles(bundled):
     assert stats["eu"]["profiles"] + stats["ca"]["profiles"] == len(bundled.profiles)
     assert sum(stats["eu"]["countries"].values()) == stats["eu"]["profiles"]
     assert stats["ca"]["countries"] == {"CA": stats["ca"]["profiles"]}
+    for side in ("eu", "ca"):
+        assert sum(stats[side]["regions"].values()) + stats[side]["without_region_code"] == stats[side]["profiles"]
