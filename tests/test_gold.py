@@ -129,3 +129,24 @@ def test_missing_columns_and_bad_kind(tiny, tmp_path):
     )
     with pytest.raises(GoldError, match="kind: got 'treaty'; expected one of: mou, agreement, joint_programme, network"):
         load_gold(write(tmp_path, "eu-auto,ca-auto,treaty,,x,e\n"), tiny)
+
+
+def test_documented_agreements_extend_the_seed_with_provenance(bundled):
+    from matcher.gold import default_gold_paths, load_gold_files
+
+    paths = {p.name: p for p in default_gold_paths()}
+    assert set(paths) == {"seed_agreements.csv", "documented_agreements.csv"}
+    documented = load_gold(paths["documented_agreements.csv"], bundled)
+    seed = load_gold(paths["seed_agreements.csv"], bundled)
+    assert len(documented) >= 40
+    assert not {(g.eu_id, g.ca_id) for g in documented} & {(g.eu_id, g.ca_id) for g in seed}
+    assert all(g.source.startswith(("http://", "https://")) and g.evidence and g.confidence in ("high", "medium") for g in documented)
+    every = load_gold_files(None, bundled)
+    assert len(every) == len(documented) + len(seed)
+    # Agreements spread over many organisations, not a handful of hubs.
+    assert len({g.eu_id for g in documented}) >= 30 and len({g.ca_id for g in documented}) >= 20
+
+
+def test_known_partner_reads_every_bundled_gold_file(tfidf_matcher):
+    assert tfidf_matcher.known_[("aerospace-valley", "aero-montreal")] == "mou"  # the seed's
+    assert tfidf_matcher.known_[("gifas", "aero-montreal")] == "agreement"  # documented since
