@@ -15,7 +15,7 @@ from matcher.gold import GoldPair
 from matcher.score import SIGNALS, fuse
 
 # Regularisation strengths tried when the default weights are refitted; chosen by cross-validation.
-C_GRID = (0.01, 0.1, 1.0, 10.0)
+C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
 
 
 def fit_weights(
