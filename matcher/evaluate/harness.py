@@ -391,7 +391,7 @@ def _info(matcher, result: EvaluationResult, gold, kinds, seed: int, n_resamples
 def save_fitted_weights(result: EvaluationResult, path: str | Path, force: bool = False) -> tuple[Path, Path]:
     """Save the weights fitted on all gold pairs, with a model card holding the cross-validated metrics."""
     from matcher._meta import git_commit, library_versions
-    from matcher.weights import Weights, save_weights
+    from matcher.weights import Weights, load_weights, save_weights
 
     table = comparison_table(result)
     cv = table[table.system == CV_SYSTEM].iloc[0]
@@ -404,6 +404,7 @@ def save_fitted_weights(result: EvaluationResult, path: str | Path, force: bool 
         return out
 
     temporal = result.temporal_table
+    previous = load_weights(None)
     card = {
         "kind": "fitted",
         "method": (
@@ -418,6 +419,7 @@ def save_fitted_weights(result: EvaluationResult, path: str | Path, force: bool 
         "pair-level, leave-one-query-out": figures(result.pair_table, CV_SYSTEM),
         "pair-level, leave-one-area-out": figures(result.pair_table, AREA_SYSTEM),
         "pair-level, temporal": figures(temporal, temporal["system"].iloc[0]) if len(temporal) else "not enough dated pairs",
+        "previous default weights": {"name": previous.name, **{k: round(v, 4) for k, v in previous.weights.items()}},
         "library_versions": library_versions(),
         "commit": git_commit(),
     }
