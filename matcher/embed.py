@@ -201,9 +201,14 @@ class SentenceTransformerBackend:
 
                 hf_logging.disable_progress_bar()
 
+            import pickle
+
+            from safetensors import SafetensorError
+
+            # What a broken model folder raises: missing files, bad JSON or config, bad weight files.
             try:
                 self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-            except Exception as exc:
+            except (OSError, ValueError, KeyError, RuntimeError, ImportError, SafetensorError, pickle.UnpicklingError) as exc:
                 raise ModelError(f"could not load a sentence-transformers model from {str(path)!r}: {exc}") from exc
         return self._model
 

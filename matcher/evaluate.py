@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from matcher.errors import GoldError
 from matcher.gold import SIGNED_KINDS, GoldPair, load_gold
 from matcher.rank import rank_matrix, reciprocal_score
 from matcher.score import SIGNALS, fuse
@@ -608,7 +609,7 @@ def evaluate(
         rest = [k for k in GOLD_KINDS if k not in kinds]
         try:
             others = load_gold_files(gold, data, rest)
-        except Exception:  # no network pairs in these files: nothing to report apart
+        except GoldError:  # no network pairs in these files: nothing to report apart
             others = ()
         if others:
             network = run_evaluation(matcher, others, seed=seed, n_resamples=n_resamples, fit=False)

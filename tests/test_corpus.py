@@ -14,14 +14,14 @@ from matcher.corpus import EUROPEAN_COUNTRIES, corpus_stats
 from .conftest import profile, write_corpus
 
 
-def problems_of(path: Path) -> list:
+def problems_of(path: Path, strict: bool | None = None) -> list:
     with pytest.raises(CorpusError) as info:
-        load_corpus(path)
+        load_corpus(path, strict=strict)
     return list(info.value.problems)
 
 
-def one_problem(path: Path):
-    found = problems_of(path)
+def one_problem(path: Path, strict: bool | None = None):
+    found = problems_of(path, strict)
     assert len(found) == 1, [str(p) for p in found]
     return found[0]
 
@@ -70,8 +70,10 @@ def test_side_country_mismatch(tmp_path):
 
 
 def test_empty_and_short_description(tmp_path):
-    found = problems_of(write_corpus(tmp_path / "c", [profile("eu-a", description=""), profile("eu-b", description="Too short.")]))
-    by_record = {p.record: p for p in found}
+    folder = write_corpus(tmp_path / "c", [profile(pid, description=text, reviewed="2026-12-03") for pid, text in (("eu-a", ""), ("eu-b", "Too short."))])
+    (p,) = problems_of(folder)  # a user corpus: only the empty one is an error
+    assert (p.record, p.field) == ("eu-a", "description") and "required" in p.expected
+    by_record = {p.record: p for p in problems_of(folder, strict=True)}
     assert by_record["eu-a"].field == "description" and "required" in by_record["eu-a"].expected
     assert by_record["eu-b"].value == "2 words" and by_record["eu-b"].expected == "between 80 and 250 words"
 
@@ -98,8 +100,10 @@ def test_every_problem_is_listed_in_one_error(tmp_path):
 
 
 def test_unknown_field_is_reported_with_suggestion(tmp_path):
-    p = one_problem(write_corpus(tmp_path / "c", [profile("eu-a", keywrds=["x"])]))
+    folder = write_corpus(tmp_path / "c", [profile("eu-a", keywrds=["x"], reviewed="2026-12-03")])
+    p = one_problem(folder, strict=True)
     assert p.field == "keywrds" and "did you mean 'keywords'" in p.expected
+    assert load_corpus(folder).warnings == ("unknown field 'keywrds' in 1 profile, ignored (did you mean 'keywords'?): eu-a",)
 
 
 def test_csv_line_numbers(tmp_path):
