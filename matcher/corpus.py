@@ -469,9 +469,12 @@ def _json_records(text: str, display: str, checks: _Checks) -> list[_Raw]:
     return out
 
 
-# The csv module's limit on one field, raised to this (never lowered) before reading a CSV corpus.
-# The limit is process-wide; fields above it are a CorpusError naming the line and the column.
+# The csv module's limit on one field (131,072 characters by default), raised to this when matcher
+# is imported (never lowered; the limit is process-wide), so corpus and gold CSVs read fields of any
+# ordinary size. A corpus field above it is a CorpusError naming the line and the column.
 MAX_FIELD_CHARS = 10_000_000
+if csv.field_size_limit() < MAX_FIELD_CHARS:
+    csv.field_size_limit(MAX_FIELD_CHARS)
 # One field of the excel dialect: quoted (with doubled quotes inside, and what the reader keeps after
 # the closing quote) or bare. Used only to find the column of a field the reader refused.
 _CSV_FIELD = re.compile(r'"[^"]*(?:""[^"]*)*"?[^,\r\n]*|[^,\r\n]*')

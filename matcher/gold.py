@@ -101,7 +101,7 @@ def load_gold(
             row_ok = False
         year = None
         if year_text:
-            if year_text.isdigit():
+            if year_text.isdecimal() and len(year_text) <= 4:  # not isdigit(): it accepts '²', which int() refuses
                 year = int(year_text)
             else:
                 problems.append(Problem(display, rec, line, "year", year_text, "a year such as 2017, or empty"))
