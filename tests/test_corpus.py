@@ -191,3 +191,8 @@ def test_stats_counts_match_profiles(bundled):
     assert stats["eu"]["profiles"] + stats["ca"]["profiles"] == len(bundled.profiles)
     assert sum(stats["eu"]["countries"].values()) == stats["eu"]["profiles"]
     assert stats["ca"]["countries"] == {"CA": stats["ca"]["profiles"]}
+
+
+def test_dta_puglia_aliases_name_the_technology_district_only(bundled):
+    """'Distretto Aerospaziale Pugliese' is the productive district, a different body: not an alias."""
+    assert bundled.get("dta-puglia").aliases == ("DTA", "DTA scarl", "Apulian Aerospace Technology District")
