@@ -19,8 +19,10 @@ from matcher.errors import (
     NotFittedError,
     OutputError,
     ParameterError,
+    ResourceError,
     RunFolderError,
     UnknownIdError,
+    WeightsError,
 )
 from matcher.explain import Explanation
 from matcher.gold import GoldPair, load_gold
@@ -41,9 +43,11 @@ __all__ = [
     "ParameterError",
     "Partnership",
     "Profile",
+    "ResourceError",
     "RunFolderError",
     "Taxonomy",
     "UnknownIdError",
+    "WeightsError",
     "corpus_stats",
     "load_corpus",
     "load_gold",

@@ -19,4 +19,6 @@ def bundled_path(name: str) -> Path:
         candidate = (_PACKAGE / rel).resolve()
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"bundled {name!r} folder not found next to {_PACKAGE}; reinstall matcher")
+    from matcher.errors import ResourceError
+
+    raise ResourceError(f"bundled {name!r} folder not found next to {_PACKAGE}; reinstall matcher")

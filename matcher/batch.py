@@ -9,8 +9,10 @@ from pathlib import Path
 
 from matcher._meta import git_commit, library_versions
 from matcher.corpus import load_corpus
-from matcher.engine import Matcher
+from matcher.embed import make_backend
+from matcher.engine import Matcher, check_filters, check_k
 from matcher.score import SIGNALS
+from matcher.weights import load_weights
 from matcher.write import check_writable, write_run
 
 __all__ = ["build_details", "run_batch"]
@@ -37,8 +39,14 @@ def run_batch(
     writes only after everything is computed, so a failed run leaves earlier outputs intact.
     """
     t0 = time.perf_counter()
+    # Every parameter is checked before the corpus is read, and the filters before any scoring.
+    k = check_k(k)
+    check_filters(filters)
+    weights = load_weights(weights)
+    make_backend(backend, model)
     out = check_writable(Path(out))
     data = load_corpus(corpus)
+    check_filters(filters, data)
     t_load = time.perf_counter()
     matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress).fit(data)
     t_fit = time.perf_counter()
@@ -71,11 +79,15 @@ def run_batch(
         "library_versions": library_versions(),
         "commit": git_commit(),
     }
-    written = write_run(out, frames, info, {"details.json": details})
-    if html:
+
+    def stage_report(stage) -> None:
         from matcher.report import write_html_report
 
-        written["report.html"] = write_html_report(out, out / "report.html", evaluation=evaluation)
+        ev = evaluation if evaluation is not None else (out / "evaluation" if (out / "evaluation").is_dir() else None)
+        write_html_report(stage.dir, stage.path("report.html"), evaluation=ev)
+        stage.add("report.html")
+
+    written = write_run(out, frames, info, {"details.json": details}, before_commit=stage_report if html else None)
     log.info("wrote %s in %.2fs", ", ".join(written), time.perf_counter() - t0)
     return written
 

@@ -3,13 +3,85 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
+
+
+# ------------------------------------------------------------------ argument types
+# Checked by the parser, before any corpus or model work: a bad value exits 2 with the usage line.
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _existing(kind: str, hint: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        path = Path(text)
+        ok = path.exists() if kind == "path" else path.is_file() if kind == "file" else path.is_dir()
+        if not ok:
+            what = {"path": "does not exist", "file": "is not an existing file", "folder": "is not an existing folder"}[kind]
+            raise argparse.ArgumentTypeError(f"{text!r} {what}; expected {hint}")
+        return text
+
+    check.__name__ = f"existing {kind}"
+    return check
+
+
+def _choices(allowed: Iterable[str], what: str, listing: str | None = None) -> Callable[[str], str]:
+    allowed = tuple(allowed)
+    listing = listing or f"comma-separated values among: {', '.join(allowed)}"
+
+    def check(text: str) -> str:
+        values = [v.strip() for v in text.split(",") if v.strip()]
+        bad = [v for v in values if v not in allowed]
+        if not values or bad:
+            hints = []
+            for v in bad:
+                close = [a for a in allowed if a.lower() == v.lower()] or difflib.get_close_matches(v, allowed, n=1)
+                hints.append(f"{v!r} (did you mean {close[0]!r}?)" if close else repr(v))
+            got = ", ".join(hints) if bad else repr(text)
+            raise argparse.ArgumentTypeError(f"unknown {what} {got}; expected {listing}")
+        return ",".join(values)
+
+    check.__name__ = what
+    return check
+
+
+def region_codes(text: str) -> str:
+    from matcher.corpus import CA_REGION_CODES, region_filter_ok
+
+    values = [v.strip() for v in text.split(",") if v.strip()]
+    bad = [v for v in values if not region_filter_ok(v)]
+    if not values or bad:
+        got = ", ".join(map(repr, bad)) if bad else repr(text)
+        raise argparse.ArgumentTypeError(
+            f"malformed region code(s) {got}; expected comma-separated ISO 3166-2 Canadian codes ({', '.join(sorted(CA_REGION_CODES))}) "
+            "or NUTS codes or prefixes of 2 to 4 characters such as FR, FR1, FR10"
+        )
+    return ",".join(values)
+
+
+CORPUS_PATH = _existing("path", "a corpus folder or a .csv, .json or .yaml file")
+GOLD_FILE = _existing("file", "a gold CSV with columns eu_id, ca_id, source_url (or source), evidence (or note)[, kind, year, confidence]")
+WEIGHTS_FILE = _existing("file", "a weights JSON file like models/weights/hand-set-v1.json")
+MODEL_DIR = _existing("folder", "a sentence-transformers model folder (with modules.json)")
+EVALUATION_DIR = _existing("folder", "an evaluation folder written by `matcher evaluate --out` (e.g. evaluation/report)")
+RUN_DIR = _existing("folder", "a batch-run folder written by `matcher rank --out`")
 
 
 def _print_counts(title: str, counts: dict, labels: dict | None = None) -> None:
@@ -23,9 +95,12 @@ def _cmd_corpus_validate(args: argparse.Namespace) -> int:
     from matcher import load_corpus, load_gold
     from matcher.gold import default_gold_paths
 
-    corpus = load_corpus(args.path)
+    corpus = load_corpus(args.path, strict=True if args.strict else None)
     print(f"OK: {len(corpus.profiles)} profiles ({len(corpus.eu)} eu, {len(corpus.ca)} ca), "
           f"{len(corpus.partnerships)} partnerships in {corpus.path}")
+    if corpus.warnings:
+        n = len(corpus.warnings)
+        print(f"{n} kind{'s' if n != 1 else ''} of warning (printed above); --strict applies the bundled corpus's rules and makes them errors")
     if args.gold or args.path is None:
         for gold in args.gold or default_gold_paths():
             pairs = load_gold(gold, corpus)
@@ -156,76 +231,99 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--corpus", help="corpus folder or file (default: the bundled corpus)")
+    p.add_argument("--corpus", type=CORPUS_PATH, help="corpus folder or file (default: the bundled corpus)")
     p.add_argument("--backend", default="sentence-transformers", choices=["sentence-transformers", "tfidf"], help="embedding backend")
-    p.add_argument("--model", help="path to a sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
-    p.add_argument("--weights", help="fusion weights JSON (default: models/weights/DEFAULT)")
+    p.add_argument("--model", type=MODEL_DIR, help="path to a sentence-transformers model folder (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--weights", type=WEIGHTS_FILE, help="fusion weights JSON (default: models/weights/DEFAULT)")
+
+
+def _global_options(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """-v and --quiet, accepted before or after any subcommand (only the top parser sets defaults)."""
+    default = {} if top else {"default": argparse.SUPPRESS}
+    p.add_argument("--verbose", "-v", action="store_true", help="log progress and show tracebacks", **default)
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar", **default)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from matcher.corpus import ISO_COUNTRIES, KINDS
+    from matcher.gold import GOLD_KINDS
+
     parser = argparse.ArgumentParser(prog="matcher", description="Rank and explain EU-Canada cluster pairings.")
-    parser.add_argument("--verbose", "-v", action="store_true", help="log progress and show tracebacks")
+    _global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    corpus = sub.add_parser("corpus", help="check and summarise a corpus")
+    def add(subparsers, name: str, **kw) -> argparse.ArgumentParser:
+        p = subparsers.add_parser(name, **kw)
+        _global_options(p)
+        return p
+
+    corpus = add(sub, "corpus", help="check and summarise a corpus")
     csub = corpus.add_subparsers(dest="corpus_command", required=True)
-    v = csub.add_parser("validate", help="validate a corpus (the bundled one by default)")
-    v.add_argument("path", nargs="?", help="corpus folder or .csv/.json/.yaml file")
-    v.add_argument("--gold", action="append", help="also check a gold CSV against the corpus (repeatable)")
+    v = add(csub, "validate", help="validate a corpus (the bundled one by default)")
+    v.add_argument("path", nargs="?", type=CORPUS_PATH, help="corpus folder or .csv/.json/.yaml file")
+    v.add_argument("--gold", action="append", type=GOLD_FILE, help="also check a gold CSV against the corpus (repeatable)")
+    v.add_argument("--strict", action="store_true", help="apply the bundled corpus's rules (80-250-word descriptions, sources, review date, no unknown field)")
     v.set_defaults(func=_cmd_corpus_validate)
-    s = csub.add_parser("stats", help="counts by side, country, kind, sector and priority area")
-    s.add_argument("path", nargs="?", help="corpus folder or .csv/.json/.yaml file")
+    s = add(csub, "stats", help="counts by side, country, kind, sector and priority area")
+    s.add_argument("path", nargs="?", type=CORPUS_PATH, help="corpus folder or .csv/.json/.yaml file")
     s.add_argument("--json", action="store_true", help="print the figures as JSON")
     s.set_defaults(func=_cmd_corpus_stats)
 
-    r = sub.add_parser("rank", help="batch job: ranked CSVs both ways, pairings and run.json")
+    r = add(sub, "rank", help="batch job: ranked CSVs both ways, pairings and run.json")
     _engine_options(r)
     r.add_argument("--out", default="output", help="output folder (default: output)")
-    r.add_argument("--top-k", type=int, default=10, help="candidates per query (default: 10)")
-    r.add_argument("--gold", help="gold CSV whose pairs are flagged known_partner (default: every bundled gold file)")
-    r.add_argument("--countries", help="comma-separated ISO codes; restricts the side(s) whose countries are named")
-    r.add_argument("--regions", help="comma-separated region codes (CA-ON, or NUTS codes or prefixes such as FR1, ITC4); restricts the side(s) whose regions are named")
+    r.add_argument("--top-k", type=positive_int, default=10, help="candidates per query (default: 10)")
+    r.add_argument("--gold", type=GOLD_FILE, help="gold CSV whose pairs are flagged known_partner (default: every bundled gold file)")
+    r.add_argument("--countries", type=_choices(sorted(ISO_COUNTRIES), "country code(s)", "comma-separated ISO 3166-1 alpha-2 codes such as FR,BE,CA"), help="comma-separated ISO codes; restricts the side(s) whose countries are named")
+    r.add_argument("--regions", type=region_codes, help="comma-separated region codes (CA-ON, or NUTS codes or prefixes such as FR1, ITC4); restricts the side(s) whose regions are named")
     r.add_argument("--sectors", help="comma-separated fine sector codes")
     r.add_argument("--areas", help="comma-separated priority-area codes")
-    r.add_argument("--kinds", help="comma-separated organisation kinds")
+    r.add_argument("--kinds", type=_choices(KINDS, "organisation kind(s)"), help="comma-separated organisation kinds")
     r.add_argument("--exclude", help="comma-separated profile ids to leave out")
-    r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--html", action="store_true", help="also write report.html, the self-contained explorer")
-    r.add_argument("--evaluation", help="evaluation folder whose summary the HTML report includes (e.g. evaluation/report)")
+    r.add_argument("--evaluation", type=EVALUATION_DIR, help="evaluation folder whose summary the HTML report includes (e.g. evaluation/report)")
     r.set_defaults(func=_cmd_rank)
 
-    h = sub.add_parser("report", help="write the self-contained HTML explorer of a batch run")
-    h.add_argument("--run", default="output", help="batch-run folder written by `matcher rank` (default: output)")
+    h = add(sub, "report", help="write the self-contained HTML explorer of a batch run")
+    h.add_argument("--run", default="output", type=RUN_DIR, help="batch-run folder written by `matcher rank` (default: output)")
     h.add_argument("--out", help="HTML file (default: <run>/report.html)")
-    h.add_argument("--evaluation", help="evaluation folder to summarise (default: <run>/evaluation when present)")
+    h.add_argument("--evaluation", type=EVALUATION_DIR, help="evaluation folder to summarise (default: <run>/evaluation when present)")
     h.set_defaults(func=_cmd_report)
 
-    x = sub.add_parser("explain", help="explain one European-Canadian pair")
+    x = add(sub, "explain", help="explain one European-Canadian pair")
     _engine_options(x)
     x.add_argument("eu_id")
     x.add_argument("ca_id")
     x.add_argument("--json", action="store_true", help="print the explanation as JSON")
     x.set_defaults(func=_cmd_explain)
 
-    e = sub.add_parser("evaluate", help="score the engine against known agreements; write the report")
+    e = add(sub, "evaluate", help="score the engine against known agreements; write the report")
     _engine_options(e)
-    e.add_argument("--gold", action="append", help="gold CSV (repeatable; default: every bundled gold file)")
-    e.add_argument("--kinds", help="comma-separated gold kinds that count (default: mou,agreement,joint_programme)")
+    e.add_argument("--gold", action="append", type=GOLD_FILE, help="gold CSV (repeatable; default: every bundled gold file)")
+    e.add_argument("--kinds", type=_choices(GOLD_KINDS, "gold kind(s)"), help="comma-separated gold kinds that count (default: mou,agreement,joint_programme)")
     e.add_argument("--out", default="evaluation/report", help="report folder (default: evaluation/report)")
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--resamples", type=int, default=10_000, help="sign flips of the randomization test")
+    e.add_argument("--resamples", type=positive_int, default=10_000, help="sign flips of the randomization test")
     e.add_argument("--save-weights", help="also save the weights fitted on all gold pairs (JSON) with a model card beside it")
     e.add_argument("--force", action="store_true", help="let --save-weights overwrite existing files")
     e.set_defaults(func=_cmd_evaluate)
 
-    b = sub.add_parser("bench", help="print speed and memory figures (synthetic profiles and the bundled corpus)")
-    b.add_argument("--top-k", type=int, default=20)
-    b.add_argument("--repeats", type=int, default=3, help="runs per figure; medians are printed")
+    b = add(sub, "bench", help="print speed and memory figures (synthetic profiles and the bundled corpus)")
+    b.add_argument("--top-k", type=positive_int, default=20)
+    b.add_argument("--repeats", type=positive_int, default=3, help="runs per figure; medians are printed")
     b.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     b.add_argument("--no-batch", action="store_true", help="skip the bundled-corpus batch figures")
     b.set_defaults(func=_cmd_bench)
 
     return parser
+
+
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so that temporary outputs are removed on the way out."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -238,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from matcher.errors import MatcherError
 
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         return int(args.func(args) or 0)
     except (MatcherError, OSError) as exc:
@@ -248,6 +348,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
+    finally:
+        if in_main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -26,9 +27,10 @@ from typing import Any
 import yaml
 
 from matcher._resources import bundled_path
-from matcher.errors import CorpusError, UnknownIdError
+from matcher.errors import CorpusError, MatcherError, UnknownIdError
 
 __all__ = [
+    "MAX_FIELD_CHARS",
     "Corpus",
     "Partnership",
     "Problem",
@@ -229,6 +231,7 @@ class Corpus:
     taxonomy: Taxonomy
     partnerships: tuple[Partnership, ...] = ()
     path: str = ""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @cached_property
     def by_id(self) -> Mapping[str, Profile]:
@@ -288,16 +291,59 @@ def unknown_id_message(profile_id: str, known: Iterable[str], what: str = "profi
 
 @dataclass
 class _Raw:
-    """A record as read from a file, with the lines of its fields where the format gives them."""
+    """A record as read from a file, with the lines of its fields where the format gives them.
+
+    ``absent`` names required columns a CSV header lacks: reported once for the file, not per row.
+    """
 
     file: str
     index: int
     values: dict[str, Any]
     line: int | None = None
     field_lines: dict[str, int] = field(default_factory=dict)
+    absent: frozenset[str] = frozenset()
 
     def line_of(self, name: str | None) -> int | None:
         return self.field_lines.get(name, self.line) if name else self.line
+
+
+@dataclass
+class _Checks:
+    """Where validation results go. ``strict`` applies the bundled corpus's rules: what is only a
+    warning for a user's corpus (``soft``) is then a problem like any other."""
+
+    strict: bool
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
+
+    def soft(self, problem: Problem, what: str, tail: str = "", detail: str | None = None) -> None:
+        """A rule of the bundled corpus: a problem when strict, else a warning grouped under ``what``."""
+        if self.strict:
+            self.problems.append(problem)
+        else:
+            self.notes.append((what, tail, problem.record, detail))
+
+    def summaries(self, limit: int = 5) -> tuple[str, ...]:
+        """One line per kind of warning: what, how many profiles, the first few ids."""
+        groups: dict[tuple[str, str], list[tuple[str | None, str | None]]] = {}
+        for what, tail, record, detail in self.notes:
+            groups.setdefault((what, tail), []).append((record, detail))
+        lines = []
+        for (what, tail), items in groups.items():
+            named = [f"{rec} ({detail})" if detail else str(rec) for rec, detail in items if rec is not None]
+            if not named:
+                lines.append(f"{what}{tail}")
+                continue
+            shown = ", ".join(named[:limit]) + (f" and {len(named) - limit} more" if len(named) > limit else "")
+            lines.append(f"{what} in {len(named)} profile{'s' if len(named) != 1 else ''}{tail}: {shown}")
+        return tuple(lines)
+
+
+class _Absent:
+    """The value shown for a column a CSV header lacks."""
+
+    def __repr__(self) -> str:
+        return "no such column"
 
 
 def _decode(data: bytes, display: str, problems: list[Problem]) -> str | None:
@@ -312,50 +358,114 @@ def _decode(data: bytes, display: str, problems: list[Problem]) -> str | None:
         return None
 
 
-def _yaml_records(text: str, display: str, problems: list[Problem]) -> list[_Raw]:
+def _record_label(value: Any, index: int) -> str:
+    text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+    if not text:
+        return f"#{index + 1}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _profile_nodes(node: yaml.Node | None) -> list[yaml.Node]:
+    """The nodes of the profile records: a list, ``{profiles: [...]}`` or one mapping."""
+    if node is None:
+        return []
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        lists = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "profiles" and isinstance(v, yaml.SequenceNode)]
+        if lists:
+            return list(lists[-1].value)  # YAML keeps the last of repeated keys
+    return [node]
+
+
+_TOO_DEEP = "nesting deeper than the recursion limit"
+
+
+def _value_error_text(exc: Exception) -> str:
+    text = str(exc)
+    if "integer string conversion" in text:
+        return f"an integer longer than {sys.get_int_max_str_digits():,} digits"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _bad_yaml_value(loader, item_node: yaml.Node, display: str, exc: Exception) -> Problem:
+    """The field (and line) of the value a YAML record could not be built from."""
+    expected = "a valid value (dates as YYYY-MM-DD, numbers of ordinary size)"
+    if isinstance(item_node, yaml.MappingNode):
+        for key, value in item_node.value:
+            try:
+                loader.construct_document(value)
+            except (ValueError, OverflowError) as inner:
+                rec = None
+                for k, v in item_node.value:
+                    if isinstance(k, yaml.ScalarNode) and k.value == "id" and isinstance(v, yaml.ScalarNode):
+                        rec = _record_label(v.value, 0)
+                name = str(key.value) if isinstance(key, yaml.ScalarNode) else None
+                return Problem(display, rec, value.start_mark.line + 1, name, _value_error_text(inner), expected)
+    return Problem(display, None, item_node.start_mark.line + 1, None, _value_error_text(exc), expected)
+
+
+def _yaml_records(text: str, display: str, checks: _Checks) -> list[_Raw]:
+    problems = checks.problems
     loader = _YAML_LOADER(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problems.append(Problem(display, None, line, None, str(exc).splitlines()[0], "valid YAML"))
-        return []
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            problems.append(Problem(display, None, line, None, str(exc).splitlines()[0], "valid YAML"))
+            return []
+        except RecursionError:
+            problems.append(Problem(display, None, None, None, _TOO_DEEP, "valid YAML of profile records"))
+            return []
+        out = []
+        for i, item_node in enumerate(_profile_nodes(node)):
+            line = item_node.start_mark.line + 1
+            try:
+                item = loader.construct_document(item_node)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                problems.append(Problem(display, None, mark.line + 1 if mark else line, None, str(exc).splitlines()[0], "valid YAML"))
+                continue
+            except (ValueError, OverflowError) as exc:  # e.g. a timestamp like 2026-13-45, an integer of 5,000 digits
+                problems.append(_bad_yaml_value(loader, item_node, display, exc))
+                continue
+            except RecursionError:
+                problems.append(Problem(display, None, line, None, _TOO_DEEP, "a mapping of profile fields"))
+                continue
+            if not isinstance(item, dict):
+                problems.append(Problem(display, None, line, None, item, "a mapping of profile fields"))
+                continue
+            field_lines = {}
+            if isinstance(item_node, yaml.MappingNode):
+                field_lines = {str(k.value): k.start_mark.line + 1 for k, _ in item_node.value}
+            out.append(_Raw(display, i, {str(k): v for k, v in item.items()}, line, field_lines))
+        return out
     finally:
         loader.dispose()
-    if data is None:
-        return []
-    if isinstance(data, dict) and isinstance(data.get("profiles"), list):
-        key_node = next(v for k, v in node.value if k.value == "profiles")
-        items, nodes = data["profiles"], key_node.value
-    elif isinstance(data, list):
-        items, nodes = data, node.value
-    else:
-        items, nodes = [data], [node]
-    out = []
-    for i, (item, item_node) in enumerate(zip(items, nodes, strict=True)):
-        line = item_node.start_mark.line + 1
-        if not isinstance(item, dict):
-            problems.append(Problem(display, None, line, None, item, "a mapping of profile fields"))
-            continue
-        field_lines = {}
-        if isinstance(item_node, yaml.MappingNode):
-            field_lines = {str(k.value): k.start_mark.line + 1 for k, _ in item_node.value}
-        out.append(_Raw(display, i, dict(item), line, field_lines))
-    return out
 
 
-def _json_records(text: str, display: str, problems: list[Problem]) -> list[_Raw]:
+def _json_records(text: str, display: str, checks: _Checks) -> list[_Raw]:
+    problems = checks.problems
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         problems.append(Problem(display, None, exc.lineno, None, exc.msg, "valid JSON"))
         return []
+    except ValueError as exc:  # an integer of more digits than Python converts
+        problems.append(Problem(display, None, None, None, _value_error_text(exc), "valid JSON with numbers of ordinary size"))
+        return []
+    except RecursionError:
+        problems.append(Problem(display, None, None, None, _TOO_DEEP, "valid JSON of profile records"))
+        return []
     if isinstance(data, dict) and isinstance(data.get("profiles"), list):
         data = data["profiles"]
     if isinstance(data, dict):
         data = [data]
+    if not isinstance(data, list):
+        problems.append(Problem(display, None, 1, None, data, 'a JSON list of profile objects, one object, or {"profiles": [...]}'))
+        return []
     out = []
     for i, item in enumerate(data):
         if not isinstance(item, dict):
@@ -365,33 +475,144 @@ def _json_records(text: str, display: str, problems: list[Problem]) -> list[_Raw
     return out
 
 
-def _csv_records(text: str, display: str, problems: list[Problem]) -> list[_Raw]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    out = []
-    start = 2
-    for i, row in enumerate(reader):
-        if None in row:
+# The csv module's limit on one field (131,072 characters by default), raised to this when matcher
+# is imported (never lowered; the limit is process-wide), so corpus and gold CSVs read fields of any
+# ordinary size. A corpus field above it is a CorpusError naming the line and the column.
+MAX_FIELD_CHARS = 10_000_000
+if csv.field_size_limit() < MAX_FIELD_CHARS:
+    csv.field_size_limit(MAX_FIELD_CHARS)
+# One field of the excel dialect: quoted (with doubled quotes inside, and what the reader keeps after
+# the closing quote) or bare. Used only to find the column of a field the reader refused.
+_CSV_FIELD = re.compile(r'"[^"]*(?:""[^"]*)*"?[^,\r\n]*|[^,\r\n]*')
+
+
+def _csv_scan(text: str, start: int) -> tuple[list[tuple[int, int]], int]:
+    """Spans of the fields of the record starting at offset ``start`` and the offset after it."""
+    spans = []
+    i = start
+    while True:
+        m = _CSV_FIELD.match(text, i)
+        spans.append((m.start(), m.end()))
+        i = m.end()
+        if i < len(text) and text[i] == ",":
+            i += 1
+            continue
+        if text.startswith("\r\n", i):
+            return spans, i + 2
+        return spans, min(i + 1, len(text))
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Character offset of a 1-based line, counting line ends as the csv module does (\\n, \\r, \\r\\n)."""
+    offset = 0
+    for n, chunk in enumerate(io.StringIO(text, newline=""), start=1):
+        if n == line:
+            break
+        offset += len(chunk)
+    return offset
+
+
+def _csv_rows(text: str, display: str, problems: list[Problem], header: list[str] | None):
+    """(line, row) for every row, resuming after any field over ``MAX_FIELD_CHARS`` (reported)."""
+    if csv.field_size_limit() < MAX_FIELD_CHARS:
+        csv.field_size_limit(MAX_FIELD_CHARS)
+    offset, base = 0, 0
+    while True:
+        reader = csv.reader(io.StringIO(text[offset:], newline=""))
+        before = 0
+        try:
+            for row in reader:
+                yield base + before + 1, row
+                before = reader.line_num
+            return
+        except csv.Error as exc:
+            line = base + before + 1
+            start = offset + _line_offset(text[offset:], before + 1)
+            spans, end = _csv_scan(text, start)
+            long = [j for j, (a, b) in enumerate(spans) if b - a > MAX_FIELD_CHARS]
+            if not long:
+                problems.append(Problem(display, None, line, None, str(exc), "valid CSV"))
+                return
+            j = long[0]
+            names = header or []
+            column = "header" if header is None else (names[j] if j < len(names) else f"column {j + 1}")
+            rec = None
+            if "id" in names and names.index("id") < len(spans):
+                a, b = spans[names.index("id")]
+                rec = _record_label(text[a:b].strip('"'), 0) if b - a <= 200 else None
+            size = spans[j][1] - spans[j][0]
             problems.append(
-                Problem(display, row.get("id"), start, None, row[None], f"at most {len(reader.fieldnames or [])} columns")
+                Problem(display, rec, line, column, f"{size:,} characters", f"at most {MAX_FIELD_CHARS:,} characters in one field")
             )
-        values = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
-        out.append(_Raw(display, i, values, start))
-        start = reader.line_num + 1
+            base = line + _lines_in(text, start, end) - 1
+            offset = end
+            if header is None:
+                return
+
+
+def _lines_in(text: str, start: int, end: int) -> int:
+    """How many lines (as the csv module counts them) the text between two offsets spans."""
+    return sum(1 for _ in io.StringIO(text[start:end], newline="")) or 1
+
+
+def _csv_records(text: str, display: str, checks: _Checks) -> list[_Raw]:
+    problems = checks.problems
+    rows = _csv_rows(text, display, problems, None)
+    header_line, header = next(((n, r) for n, r in rows if r), (None, None))
+    if header is None:
+        if not any(p.file == display for p in problems):
+            problems.append(Problem(display, None, 1, None, "an empty file", f"a header line naming the columns, at least {', '.join(REQUIRED_FIELDS)}"))
+        return []
+    header = [h.strip() for h in header]
+    for name in sorted({h for h in header if header.count(h) > 1}):
+        problems.append(Problem(display, None, header_line, "header", name, f"each column once; {name!r} appears {header.count(name)} times"))
+    absent = frozenset(c for c in REQUIRED_FIELDS if c not in header)
+    found = ", ".join(h if h else "''" for h in header)
+    for name in REQUIRED_FIELDS:
+        if name in absent:
+            problems.append(Problem(display, None, header_line, name, _Absent(), f"a column {name!r}: the field is required; the header has {len(header)} column{'s' if len(header) != 1 else ''}: {found}"))
+    for name in dict.fromkeys(h for h in header if h not in ALL_FIELDS):
+        close = difflib.get_close_matches(name, ALL_FIELDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        checks.soft(
+            Problem(display, None, header_line, "header", name, f"one of the known fields{hint}: {', '.join(ALL_FIELDS)}"),
+            f"unknown column {name!r} in {display}", f" is ignored{hint}",
+        )
+    known = [h in ALL_FIELDS for h in header]
+    out = []
+    for i, (line, row) in enumerate((n, r) for n, r in _csv_rows(text, display, problems, header) if n > header_line and r):
+        if len(row) > len(header):
+            rec = _record_label(row[header.index("id")], i) if "id" in header else None
+            problems.append(Problem(display, rec, line, None, row[len(header):], f"at most {len(header)} columns"))
+        values = {}
+        for name, keep, value in zip(header, known, row, strict=False):
+            if keep and value != "" and name not in values:
+                values[name] = value
+        out.append(_Raw(display, i, values, line, absent=absent))
     return out
 
 
 _READERS = {".yaml": _yaml_records, ".yml": _yaml_records, ".json": _json_records, ".csv": _csv_records}
 
 
-def _read_records(path: Path, display: str, problems: list[Problem]) -> list[_Raw]:
-    text = _decode(path.read_bytes(), display, problems)
+def _read_records(path: Path, display: str, checks: _Checks) -> list[_Raw]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        checks.problems.append(Problem(display, None, None, None, exc.strerror or str(exc), "a readable file"))
+        return []
+    text = _decode(data, display, checks.problems)
     if text is None:
         return []
-    return _READERS[path.suffix.lower()](text, display, problems)
+    return _READERS[path.suffix.lower()](text, display, checks)
 
 
 # --------------------------------------------------------------------------------------------
 # Validation
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, (str, int, float, _dt.date)) and not isinstance(value, bool)
 
 
 def _as_list(value: Any) -> list[Any] | None:
@@ -409,36 +630,42 @@ def _as_int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,12}\s*", value):
         return int(value)
     return None
 
 
-def _build_profile(raw: _Raw, taxonomy: Taxonomy, problems: list[Problem]) -> Profile | None:
+DESCRIPTION_NOTE = " (kept: a description of any length is embedded in 150-word windows)"
+
+
+def _build_profile(raw: _Raw, taxonomy: Taxonomy, checks: _Checks) -> Profile | None:
     v = raw.values
-    rec = str(v.get("id") or f"#{raw.index + 1}")
+    rec = _record_label(v.get("id"), raw.index)
+    problems = checks.problems
     before = len(problems)
 
     def bad(name: str | None, value: Any, expected: str) -> None:
         problems.append(Problem(raw.file, rec, raw.line_of(name), name, value, expected))
 
+    def soft(name: str | None, value: Any, expected: str, what: str, tail: str = "", detail: str | None = None) -> None:
+        checks.soft(Problem(raw.file, rec, raw.line_of(name), name, value, expected), what, tail, detail)
+
     for name in sorted(set(v) - set(ALL_FIELDS)):
         close = difflib.get_close_matches(name, ALL_FIELDS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        bad(name, v[name], f"one of the known fields{hint}: {', '.join(ALL_FIELDS)}")
-    for name in REQUIRED_FIELDS:
-        if v.get(name) in (None, "", [], ()):
-            bad(name, v.get(name), "a value: this field is required")
+        soft(name, v[name], f"one of the known fields{hint}: {', '.join(ALL_FIELDS)}", f"unknown field {_short(name, 40)}", f", ignored{hint}")
 
     clean: dict[str, Any] = {}
+    typed_bad: set[str] = set()
     for name in ALL_FIELDS:
         value = v.get(name)
         if name in LIST_FIELDS:
             items = _as_list(value)
-            if items is None or not all(isinstance(x, (str, int, float)) for x in items):
+            if items is None or not all(_is_text(x) and not isinstance(x, _dt.date) for x in items):
                 bad(name, value, f"a list of text items (or text separated by '{LIST_SEPARATOR}')")
+                typed_bad.add(name)
                 items = []
-            clean[name] = tuple(str(x).strip() for x in items)
+            clean[name] = tuple(t for t in (str(x).strip() for x in items) if t)
         elif name in ("founded", "members"):
             if value in (None, ""):
                 clean[name] = None
@@ -454,16 +681,27 @@ def _build_profile(raw: _Raw, taxonomy: Taxonomy, problems: list[Problem]) -> Pr
         elif name == "reviewed":
             if value in (None, ""):
                 clean[name] = None
+            elif isinstance(value, _dt.datetime):
+                clean[name] = value.date()
             elif isinstance(value, _dt.date):
                 clean[name] = value
             else:
                 try:
-                    clean[name] = _dt.date.fromisoformat(str(value))
+                    clean[name] = _dt.date.fromisoformat(str(value).strip())
                 except ValueError:
                     bad(name, value, "a date as YYYY-MM-DD")
                     clean[name] = None
+        elif value is None:
+            clean[name] = None
+        elif not _is_text(value):
+            bad(name, value, "text")
+            typed_bad.add(name)
+            clean[name] = None
         else:
-            clean[name] = None if value in (None, "") else str(value).strip()
+            clean[name] = str(value).strip() or None
+    for name in REQUIRED_FIELDS:
+        if name not in raw.absent and name not in typed_bad and clean[name] in (None, ()):
+            bad(name, v.get(name), "a value: this field is required")
 
     pid = clean["id"]
     if pid and not _ID_RE.fullmatch(pid):
@@ -498,7 +736,7 @@ def _build_profile(raw: _Raw, taxonomy: Taxonomy, problems: list[Problem]) -> Pr
         words = len(desc.split())
         lo, hi = DESCRIPTION_WORDS
         if not lo <= words <= hi:
-            bad("description", f"{words} words", f"between {lo} and {hi} words")
+            soft("description", f"{words} words", f"between {lo} and {hi} words", f"description outside {lo}-{hi} words", DESCRIPTION_NOTE, f"{words} word{'s' if words != 1 else ''}")
     for code in clean["region_code"]:
         if side == "ca" and code not in CA_REGION_CODES:
             bad("region_code", code, "an ISO 3166-2 code of a Canadian province or territory such as 'CA-QC' or 'CA-ON'")
@@ -516,9 +754,14 @@ def _build_profile(raw: _Raw, taxonomy: Taxonomy, problems: list[Problem]) -> Pr
             bad("target_markets", code, "ISO 3166-1 alpha-2 country codes, or 'EU'")
     for url in (*clean["sources"], *([clean["website"]] if clean["website"] else [])):
         if not _URL_RE.fullmatch(url):
-            bad("sources" if url in clean["sources"] else "website", url, "an http(s):// address")
+            name = "sources" if url in clean["sources"] else "website"
+            soft(name, url, "an http(s):// address", "source or website that is not an http(s):// address (not linked in the report)", detail=_short(url, 40))
+    if not clean["sources"]:
+        soft("sources", [], "at least one public address the facts come from (every bundled profile cites its sources)", "no sources")
+    if clean["reviewed"] is None:
+        soft("reviewed", None, "the date the profile was last checked, as YYYY-MM-DD", "no review date")
 
-    if len(problems) > before:
+    if len(problems) > before or raw.absent:
         return None
     return Profile(**clean, file=raw.file)
 
@@ -536,8 +779,22 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     path = Path(path) if path is not None else bundled_path("corpus") / "taxonomy.yaml"
     problems: list[Problem] = []
     display = str(path)
-    text = _decode(path.read_bytes(), display, problems)
-    data = yaml.safe_load(text) if text is not None else None
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"taxonomy file {display!r} cannot be read ({exc.strerror or exc}); expected a YAML file with 'areas' and 'sectors'") from exc
+    text = _decode(raw, display, problems)
+    data = None
+    if text is not None:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems.append(Problem(display, None, mark.line + 1 if mark else None, None, str(exc).splitlines()[0], "valid YAML"))
+            raise CorpusError(_format(problems, "taxonomy"), problems) from None
+        except (ValueError, RecursionError) as exc:
+            problems.append(Problem(display, None, None, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__, "valid YAML"))
+            raise CorpusError(_format(problems, "taxonomy"), problems) from None
     if not isinstance(data, dict) or not isinstance(data.get("sectors"), dict) or not isinstance(data.get("areas"), dict):
         problems.append(Problem(display, None, None, None, type(data).__name__, "a mapping with 'areas' and 'sectors'"))
         raise CorpusError(_format(problems, "taxonomy"), problems)
@@ -545,47 +802,65 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     sectors = {}
     for code, spec in data["sectors"].items():
         spec = spec or {}
-        bad_areas = [a for a in spec.get("areas", []) if a not in areas]
-        if bad_areas or "label" not in spec:
-            problems.append(Problem(display, code, None, "areas", bad_areas or spec, f"a label and areas among: {', '.join(areas)}"))
+        spec_areas = spec.get("areas", []) if isinstance(spec, dict) else None
+        if not isinstance(spec_areas, list):
+            problems.append(Problem(display, str(code), None, "areas", spec_areas if isinstance(spec, dict) else spec, f"a mapping with a label and a list of areas among: {', '.join(areas)}"))
             continue
-        sectors[str(code)] = Sector(str(code), str(spec["label"]), str(spec.get("level", "traded")), tuple(spec.get("areas", [])))
+        bad_areas = [a for a in spec_areas if a not in areas]
+        if bad_areas or "label" not in spec:
+            problems.append(Problem(display, str(code), None, "areas", bad_areas or spec, f"a label and areas among: {', '.join(areas)}"))
+            continue
+        sectors[str(code)] = Sector(str(code), str(spec["label"]), str(spec.get("level", "traded")), tuple(str(a) for a in spec_areas))
+    version = _as_int(data.get("version", 1))
+    if version is None:
+        problems.append(Problem(display, None, None, "version", data.get("version"), "an integer version"))
+    sources = _as_list(data.get("sources"))
+    if sources is None:
+        problems.append(Problem(display, None, None, "sources", data.get("sources"), "a list of addresses"))
     if problems:
         raise CorpusError(_format(problems, "taxonomy"), problems)
-    return Taxonomy(MappingProxyType(sectors), MappingProxyType(areas), tuple(data.get("sources", [])), int(data.get("version", 1)))
+    return Taxonomy(MappingProxyType(sectors), MappingProxyType(areas), tuple(str(s) for s in sources), version)
 
 
-def _load_partnerships(path: Path, display: str, known: Mapping[str, Profile], problems: list[Problem]) -> tuple[Partnership, ...]:
-    records = _read_records(path, display, problems)
+def _load_partnerships(path: Path, display: str, known: Mapping[str, Profile], checks: _Checks) -> tuple[Partnership, ...]:
+    problems = checks.problems
+    records = _read_records(path, display, checks)
     out = []
     for raw in records:
         v = raw.values
-        rec = str(v.get("id") or f"#{raw.index + 1}")
-        members = tuple(str(m) for m in (v.get("members") or []))
-        targets = tuple(str(t) for t in (v.get("target_countries") or []))
+        rec = _record_label(v.get("id"), raw.index)
         ok = True
+        lists = {}
+        for name in ("members", "target_countries", "sources"):
+            items = _as_list(v.get(name))
+            if items is None or not all(_is_text(x) for x in items):
+                problems.append(Problem(display, rec, raw.line_of(name), name, v.get(name), "a list of text items"))
+                ok = False
+                items = []
+            lists[name] = tuple(str(x) for x in items)
         for name in ("id", "name", "kind"):
-            if not v.get(name):
+            if not v.get(name) or not _is_text(v.get(name)):
                 problems.append(Problem(display, rec, raw.line_of(name), name, v.get(name), "a value: this field is required"))
                 ok = False
-        for m in members:
+        for m in lists["members"]:
             if m not in known:
                 problems.append(Problem(display, rec, raw.line_of("members"), "members", m, unknown_id_message(m, known).replace(f"unknown profile id {m!r}", "a profile id of the corpus")))
                 ok = False
-        for t in targets:
+        for t in lists["target_countries"]:
             if t not in MARKET_CODES:
                 problems.append(Problem(display, rec, raw.line_of("target_countries"), "target_countries", t, "ISO 3166-1 alpha-2 country codes"))
                 ok = False
         if ok:
+            note = v.get("note")
             out.append(
                 Partnership(
                     id=str(v["id"]),
                     name=str(v["name"]),
                     kind=str(v["kind"]),
-                    members=members,
-                    target_countries=targets,
-                    sources=tuple(str(s) for s in v.get("sources") or []),
-                    note=v.get("note"),
+                    members=lists["members"],
+                    target_countries=lists["target_countries"],
+                    sources=lists["sources"],
+                    note=None if note is None else str(note),
                 )
             )
     return tuple(out)
@@ -596,12 +871,25 @@ def _format(problems: Sequence[Problem], what: str) -> str:
     return "\n  ".join([head, *(str(p) for p in problems)])
 
 
-def load_corpus(path: str | Path | None = None, taxonomy: Taxonomy | None = None) -> Corpus:
+def _is_bundled(root: Path) -> bool:
+    try:
+        return root.resolve() == bundled_path("corpus").resolve()
+    except (OSError, MatcherError):
+        return False
+
+
+def load_corpus(path: str | Path | None = None, taxonomy: Taxonomy | None = None, strict: bool | None = None) -> Corpus:
     """Load and validate a corpus; the bundled one when ``path`` is None.
 
     ``path`` may be a folder (every .yaml/.yml/.json/.csv file under it, plus its own
     ``taxonomy.yaml`` and ``partnerships.yaml`` when present) or a single CSV, JSON or YAML
     file with the same fields. Raises one :class:`CorpusError` listing every problem found.
+
+    ``strict`` applies the bundled corpus's own rules (descriptions of 80-250 words, sources, a review
+    date, no unknown field); by default only the bundled corpus gets them. Otherwise those rules are
+    warnings: logged once per kind with a count and the first ids, and kept in ``Corpus.warnings``.
+    The checks that protect the engine (ids, sides, countries, kinds, sector codes, field types,
+    non-empty text) are errors either way.
     """
     if path is None:
         root = bundled_path("corpus")
@@ -611,7 +899,10 @@ def load_corpus(path: str | Path | None = None, taxonomy: Taxonomy | None = None
         root_display = str(path)
         if not root.exists():
             raise CorpusError(f"corpus path {root_display!r} does not exist; expected a folder or a .csv, .json or .yaml file")
-    problems: list[Problem] = []
+    if strict is None:
+        strict = path is None or _is_bundled(root)
+    checks = _Checks(strict=bool(strict))
+    problems = checks.problems
     if root.is_dir():
         files = sorted(
             p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in PROFILE_SUFFIXES and p.name not in RESERVED_FILES
@@ -630,10 +921,12 @@ def load_corpus(path: str | Path | None = None, taxonomy: Taxonomy | None = None
 
     profiles: list[Profile] = []
     seen: dict[str, Profile] = {}
+    records = 0
     for f in files:
         display = _display(f, root, root_display)
-        for raw in _read_records(f, display, problems):
-            prof = _build_profile(raw, taxonomy, problems)
+        for raw in _read_records(f, display, checks):
+            records += 1
+            prof = _build_profile(raw, taxonomy, checks)
             if prof is None:
                 continue
             if prof.id in seen:
@@ -645,14 +938,19 @@ def load_corpus(path: str | Path | None = None, taxonomy: Taxonomy | None = None
             profiles.append(prof)
     if not files:
         problems.append(Problem(root_display, None, None, None, "no profile files", f"at least one {', '.join(PROFILE_SUFFIXES)} file"))
+    elif not records and not problems:
+        problems.append(Problem(root_display, None, None, None, "no profile records", "at least one profile"))
     partnerships: tuple[Partnership, ...] = ()
     if part_file is not None and part_file.exists():
-        partnerships = _load_partnerships(part_file, _display(part_file, root, root_display), seen, problems)
+        partnerships = _load_partnerships(part_file, _display(part_file, root, root_display), seen, checks)
+    warnings = checks.summaries()
+    for line in warnings:
+        log.warning("corpus %r: %s", root_display, line)
     if problems:
         raise CorpusError(_format(problems, f"corpus {root_display!r}"), problems)
     profiles.sort(key=lambda p: p.id)
     log.info("loaded %d profiles (%d eu, %d ca) from %s", len(profiles), sum(p.side == "eu" for p in profiles), sum(p.side == "ca" for p in profiles), root_display)
-    return Corpus(tuple(profiles), taxonomy, partnerships, root_display)
+    return Corpus(tuple(profiles), taxonomy, partnerships, root_display, warnings)
 
 
 # --------------------------------------------------------------------------------------------

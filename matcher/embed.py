@@ -201,9 +201,14 @@ class SentenceTransformerBackend:
 
                 hf_logging.disable_progress_bar()
 
+            import pickle
+
+            from safetensors import SafetensorError
+
+            # What a broken model folder raises: missing files, bad JSON or config, bad weight files.
             try:
                 self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-            except Exception as exc:
+            except (OSError, ValueError, KeyError, RuntimeError, ImportError, SafetensorError, pickle.UnpicklingError) as exc:
                 raise ModelError(f"could not load a sentence-transformers model from {str(path)!r}: {exc}") from exc
         return self._model
 
@@ -241,7 +246,8 @@ class TfidfBackend:
         self.vectorizer_ = TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
         x = self.vectorizer_.fit_transform(texts)
         k = max(1, min(self.n_components, x.shape[0] - 1, x.shape[1] - 1))
-        self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="arpack").fit(x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a degenerate tiny corpus: unused
+            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="arpack").fit(x)
         corpus_hash = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
         self.identity = f"tfidf-lsa:{k}:{corpus_hash}"
         return self

@@ -15,7 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from matcher.corpus import CA_REGION_CODES, KINDS, Corpus, Profile, load_corpus, region_filter_ok, unknown_id_message
+from matcher.corpus import (
+    CA_REGION_CODES,
+    ISO_COUNTRIES,
+    KINDS,
+    Corpus,
+    Profile,
+    load_corpus,
+    region_filter_ok,
+    unknown_id_message,
+)
 from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backend
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
 from matcher.explain import Explanation, contributions_of, evidence_pairs, matching_terms, shared_labels, summarise
@@ -42,7 +51,7 @@ from matcher.score import (
 )
 from matcher.weights import Weights, load_weights
 
-__all__ = ["FILTERS", "Matcher"]
+__all__ = ["FILTERS", "Matcher", "check_filters", "check_k"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +71,35 @@ def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     if isinstance(value, str):
         return tuple(v.strip() for v in value.split(",") if v.strip())
     return tuple(value)
+
+
+def check_filters(filters: Mapping[str, object], corpus: Corpus | None = None) -> None:
+    """Raise for unknown filter names and, given the corpus, for values it does not know
+    (sectors, areas, kinds, countries, region codes, excluded ids): callers can check before any scoring work."""
+    unknown = sorted(set(filters) - set(FILTERS))
+    if unknown:
+        allowed = "; ".join(f"{k} ({v})" for k, v in FILTERS.items())
+        raise ParameterError(f"unknown filter(s) {unknown}; allowed filters: {allowed}")
+    countries = _as_tuple(filters.get("countries"))
+    bad = [c for c in countries or () if c not in ISO_COUNTRIES]
+    if bad:
+        raise ParameterError(f"filter 'countries' got unknown value(s) {bad}; expected ISO 3166-1 alpha-2 codes such as 'FR', 'CA'")
+    bad = [r for r in _as_tuple(filters.get("regions")) or () if not region_filter_ok(r)]
+    if bad:
+        raise ParameterError(
+            f"filter 'regions' got malformed code(s) {bad}; expected ISO 3166-2 Canadian codes "
+            f"({', '.join(sorted(CA_REGION_CODES))}) or NUTS codes or prefixes of 2 to 4 characters (FR, FR1, FR10)"
+        )
+    if corpus is None:
+        return
+    tax = corpus.taxonomy
+    for name, table in (("sectors", tax.sectors), ("areas", tax.areas), ("kinds", KINDS)):
+        bad = [v for v in _as_tuple(filters.get(name)) or () if v not in table]
+        if bad:
+            raise ParameterError(f"filter {name!r} got unknown value(s) {bad}; allowed: {', '.join(table)}")
+    for pid in sorted(set(_as_tuple(filters.get("exclude")) or ())):
+        if pid not in corpus.by_id:
+            raise UnknownIdError("filter 'exclude': " + unknown_id_message(pid, corpus.by_id))
 
 
 class Matcher:
@@ -108,14 +146,14 @@ class Matcher:
     def fit(self, corpus: Corpus | str | Path | None = None) -> Matcher:
         """Embed the corpus and compute every signal for every European x Canadian pair."""
         t0 = time.perf_counter()
+        weights = load_weights(self.weights)  # parameters first: a bad file fails before any corpus work
+        backend = make_backend(self.backend, self.model, self.show_progress)
         if not isinstance(corpus, Corpus):
             corpus = load_corpus(corpus)
         eu, ca = corpus.eu, corpus.ca
         for side, group in (("European", eu), ("Canadian", ca)):
             if not group:
                 raise CorpusError(f"corpus {corpus.path!r} has no {side} profiles; the matcher needs at least one profile on each side")
-        weights = load_weights(self.weights)
-        backend = make_backend(self.backend, self.model, self.show_progress)
         profiles = (*eu, *ca)
         descriptions = [p.description for p in profiles]
         backend.fit(descriptions)
@@ -197,10 +235,7 @@ class Matcher:
     # ------------------------------------------------------------------ filters
 
     def _mask(self, profiles: Sequence[Profile], filters: Mapping[str, object]) -> np.ndarray:
-        unknown = sorted(set(filters) - set(FILTERS))
-        if unknown:
-            allowed = "; ".join(f"{k} ({v})" for k, v in FILTERS.items())
-            raise ParameterError(f"unknown filter(s) {unknown}; allowed filters: {allowed}")
+        check_filters(filters, self.corpus_)
         tax = self.corpus_.taxonomy
         countries = _as_tuple(filters.get("countries"))
         regions = _as_tuple(filters.get("regions"))
@@ -208,19 +243,6 @@ class Matcher:
         areas = _as_tuple(filters.get("areas"))
         kinds = _as_tuple(filters.get("kinds"))
         exclude = set(_as_tuple(filters.get("exclude")) or ())
-        for name, values, table in (("sectors", sectors, tax.sectors), ("areas", areas, tax.areas), ("kinds", kinds, KINDS)):
-            bad = [v for v in values or () if v not in table]
-            if bad:
-                raise ParameterError(f"filter {name!r} got unknown value(s) {bad}; allowed: {', '.join(table)}")
-        bad_regions = [r for r in regions or () if not region_filter_ok(r)]
-        if bad_regions:
-            raise ParameterError(
-                f"filter 'regions' got malformed code(s) {bad_regions}; expected ISO 3166-2 Canadian codes "
-                f"({', '.join(sorted(CA_REGION_CODES))}) or NUTS codes or prefixes of 2 to 4 characters (FR, FR1, FR10)"
-            )
-        for pid in sorted(exclude):
-            if pid not in self.corpus_.by_id:
-                raise UnknownIdError("filter 'exclude': " + unknown_id_message(pid, self.corpus_.by_id))
         side_countries = {p.country for p in profiles}
         # Region codes name their side: CA-xx codes restrict the Canadian side, NUTS codes the European one.
         side = profiles[0].side if profiles else None
@@ -263,7 +285,7 @@ class Matcher:
             row = np.where(self._mask(self.ca_, filters), self.scores_[self.eu_index_[profile_id]], -np.inf)
         else:
             row = np.where(self._mask(self.eu_, filters), self.scores_[:, self.ca_index_[profile_id]], -np.inf)
-        return self._direction_frame(side, [profile_id], row[None, :], _check_k(k))
+        return self._direction_frame(side, [profile_id], row[None, :], check_k(k))
 
     def rankings(self, direction: str = "eu_to_ca", k: int = 10, **filters: object) -> pd.DataFrame:
         """Top-``k`` for every query of one direction (``eu_to_ca`` or ``ca_to_eu``), filters applied."""
@@ -274,10 +296,10 @@ class Matcher:
         if direction == "eu_to_ca":
             ids = [p.id for p, keep in zip(self.eu_, eu_mask, strict=True) if keep]
             matrix = scores[eu_mask]
-            return self._direction_frame("eu", ids, matrix, _check_k(k))
+            return self._direction_frame("eu", ids, matrix, check_k(k))
         ids = [p.id for p, keep in zip(self.ca_, ca_mask, strict=True) if keep]
         matrix = scores.T[ca_mask]
-        return self._direction_frame("ca", ids, matrix, _check_k(k))
+        return self._direction_frame("ca", ids, matrix, check_k(k))
 
     def _direction_frame(self, side: str, query_ids: Sequence[str], matrix: np.ndarray, k: int) -> pd.DataFrame:
         queries = self.eu_ if side == "eu" else self.ca_
@@ -326,7 +348,7 @@ class Matcher:
         Ranks are among the candidates left by the filters.
         """
         self._check_fitted()
-        k = _check_k(k)
+        k = check_k(k)
         scores, eu_mask, ca_mask = self._masked_scores(filters)
         r_ec = rank_matrix(scores)  # rank of each Canadian candidate for each European query
         r_ce = rank_matrix(scores.T).T  # rank of each European candidate for each Canadian query
@@ -408,7 +430,7 @@ class Matcher:
         return self.signals_[name]
 
 
-def _check_k(k: int) -> int:
+def check_k(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ParameterError(f"k must be a positive integer; got {k!r}")
     return int(k)

@@ -13,7 +13,10 @@ __all__ = [
     "NotFittedError",
     "OutputError",
     "ParameterError",
+    "ResourceError",
+    "RunFolderError",
     "UnknownIdError",
+    "WeightsError",
 ]
 
 
@@ -40,6 +43,14 @@ class ParameterError(MatcherError, ValueError):
     """A parameter has a value outside what is allowed."""
 
 
+class WeightsError(ParameterError):
+    """A weights file (or mapping) is malformed: ``problems`` holds one :class:`matcher.corpus.Problem` per issue."""
+
+    def __init__(self, message: str, problems: tuple = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
 class UnknownIdError(MatcherError, LookupError):
     """A profile id is not in the corpus."""
 
@@ -58,3 +69,7 @@ class OutputError(MatcherError, OSError):
 
 class RunFolderError(MatcherError, FileNotFoundError):
     """A batch-run folder lacks a file a later step (such as the HTML report) needs."""
+
+
+class ResourceError(MatcherError, FileNotFoundError):
+    """A bundled resource (corpus, gold files, model weights) is missing from the installation."""

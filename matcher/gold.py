@@ -137,7 +137,7 @@ def load_gold(
             problem("kind", kind, f"one of: {', '.join(GOLD_KINDS)}")
         year = None
         if cell["year"]:
-            if cell["year"].isdigit() and len(cell["year"]) == 4:
+            if cell["year"].isdecimal() and cell["year"].isascii() and len(cell["year"]) == 4:
                 year = int(cell["year"])
             else:
                 problem("year", cell["year"], "a year such as 2017, or empty")

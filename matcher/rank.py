@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from matcher._checks import ParamChecks, is_int
 from matcher.errors import ParameterError
 
 __all__ = ["blocked_top_k", "n_workers", "rank_matrix", "reciprocal_score", "top_k"]
@@ -82,6 +83,13 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     marks excluded columns and is returned only when fewer than k columns remain.
     """
     scores = np.atleast_2d(scores)
+    checks = ParamChecks("top_k")
+    checks.require(is_int(k) and k >= 0, f"k must be a non-negative int; got {k!r}")
+    checks.require(scores.ndim == 2, f"scores must be a 2-D matrix; got {scores.ndim} dimensions")
+    checks.require(np.issubdtype(scores.dtype, np.number), f"scores must be numbers; got dtype {scores.dtype}")
+    checks.done()
+    if np.issubdtype(scores.dtype, np.floating) and np.isnan(scores).any():
+        raise ParameterError("scores must not hold NaN (use -inf to exclude a column)")
     n_rows, n_cols = scores.shape
     k = min(int(k), n_cols)
     if k <= 0 or n_rows == 0:
@@ -148,8 +156,11 @@ def blocked_top_k(
     from matcher import _kernels
 
     workers = n_workers(n_jobs)
-    if isinstance(block_rows, bool) or not isinstance(block_rows, (int, np.integer)) or block_rows < 1:
-        raise ParameterError(f"block_rows must be a positive int; got {block_rows!r}")
+    checks = ParamChecks("blocked_top_k")
+    checks.require(is_int(block_rows) and block_rows >= 1, f"block_rows must be a positive int; got {block_rows!r}")
+    checks.require(is_int(k) and k >= 0, f"k must be a non-negative int; got {k!r}")
+    checks.require(is_int(n_rows) and n_rows >= 0 and is_int(n_cols) and n_cols >= 0, f"n_rows and n_cols must be non-negative ints; got {n_rows!r} and {n_cols!r}")
+    checks.done()
     kr = min(k, n_cols)
     kc = min(k, n_rows)
     row_idx = np.zeros((n_rows, max(kr, 0)), dtype=np.int64)
@@ -182,7 +193,7 @@ def blocked_top_k(
             if not tiled:
                 block = np.ascontiguousarray(score_block(rows), dtype=np.float32)
                 if block.shape != (n, n_cols):
-                    raise ValueError(f"score_block({rows}) returned shape {block.shape}; expected {(n, n_cols)}")
+                    raise ParameterError(f"score_block({rows}) returned shape {block.shape}; expected {(n, n_cols)}")
             for t, cols in enumerate(tiles):
                 if tiled:
                     tile = buffer[:n, : cols.stop - cols.start]

@@ -12,6 +12,9 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg.blas import sgemm  # imported here so that blocked_top_k's BLAS thread limit covers it
 
+from matcher._checks import ParamChecks, is_int, is_number, shape_of
+from matcher.errors import ParameterError
+
 __all__ = [
     "SIGNALS",
     "FusedScorer",
@@ -45,8 +48,19 @@ def normalize_rows(x: np.ndarray) -> np.ndarray:
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
 
+def _pair_shapes(what: str, **pairs: tuple) -> None:
+    """Each (left, right) pair: 2-D matrices with the same number of columns."""
+    checks = ParamChecks(what)
+    for name, (left, right) in pairs.items():
+        ls, rs = shape_of(left), shape_of(right)
+        if checks.require(len(ls) == 2 and len(rs) == 2, f"{what}: {name} must be two 2-D matrices; got shapes {ls} and {rs}"):
+            checks.require(ls[1] == rs[1], f"{what}: {name} must have the same number of columns on both sides; got {ls[1]} and {rs[1]}")
+    checks.done()
+
+
 def cosine_similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Cosine similarity of every left row with every right row, clipped to [0, 1]."""
+    _pair_shapes("cosine_similarity", rows=(left, right))
     sim = normalize_rows(left) @ normalize_rows(right).T
     return np.clip(sim, 0.0, 1.0, out=sim)
 
@@ -57,6 +71,7 @@ def sector_overlap(eu_fine: np.ndarray, ca_fine: np.ndarray, eu_area: np.ndarray
     ``2/3 * cosine(fine sector sets) + 1/3 * cosine(priority-area sets)``: two profiles with the
     same single sector score 1, profiles sharing only a priority area at most 1/3, others 0.
     """
+    _pair_shapes("sector_overlap", fine_sectors=(eu_fine, ca_fine), areas=(eu_area, ca_area))
     fine = cosine_similarity(eu_fine, ca_fine)
     area = cosine_similarity(eu_area, ca_area)
     return (FINE_SHARE * fine + (1.0 - FINE_SHARE) * area).astype(np.float32)
@@ -64,6 +79,7 @@ def sector_overlap(eu_fine: np.ndarray, ca_fine: np.ndarray, eu_area: np.ndarray
 
 def lexical_similarity(eu_tfidf: sparse.spmatrix | np.ndarray, ca_tfidf: sparse.spmatrix | np.ndarray) -> np.ndarray:
     """Cosine of TF-IDF rows (the rows are expected L2-normalised, as scikit-learn makes them)."""
+    _pair_shapes("lexical_similarity", tfidf=(eu_tfidf, ca_tfidf))
     prod = eu_tfidf @ ca_tfidf.T
     dense = prod.toarray() if sparse.issparse(prod) else np.asarray(prod)
     return np.clip(dense, 0.0, 1.0).astype(np.float32)
@@ -74,11 +90,14 @@ def language_overlap(eu_lang: np.ndarray, ca_lang: np.ndarray, common: np.ndarra
     ``COMMON_ONLY`` when they share only a lingua franca (``common`` marks those columns, e.g.
     English, which almost every cluster lists), 0 when they share none.
     """
+    _pair_shapes("language_overlap", languages=(eu_lang, ca_lang))
     eu_lang = np.asarray(eu_lang, dtype=np.float32)
     ca_lang = np.asarray(ca_lang, dtype=np.float32)
     if common is None:
         common = np.zeros(eu_lang.shape[1], dtype=bool)
     common = np.asarray(common, dtype=bool)
+    if common.shape != (eu_lang.shape[1],):
+        raise ParameterError(f"language_overlap: common must mark each of the {eu_lang.shape[1]} language columns; got shape {common.shape}")
     any_shared = (eu_lang @ ca_lang.T) > 0
     own_shared = (eu_lang[:, ~common] @ ca_lang[:, ~common].T) > 0
     return np.where(own_shared, 1.0, np.where(any_shared, COMMON_ONLY, 0.0)).astype(np.float32)
@@ -91,6 +110,12 @@ def declared_interest(eu_targets_ca: np.ndarray, eu_country: np.ndarray, ca_targ
     ``eu_country``: one-hot country per European profile; ``ca_targets``: 0/1 per Canadian profile
     and country (it targets that European country).
     """
+    checks = ParamChecks("declared_interest")
+    n_eu, country, targets = len(np.asarray(eu_targets_ca).reshape(-1)), shape_of(eu_country), shape_of(ca_targets)
+    if checks.require(len(country) == 2 and len(targets) == 2, f"declared_interest: eu_country and ca_targets must be 2-D; got shapes {country} and {targets}"):
+        checks.require(country[0] == n_eu, f"declared_interest: eu_country must have one row per European profile ({n_eu}); got {country[0]}")
+        checks.require(country[1] == targets[1], f"declared_interest: eu_country and ca_targets must have the same country columns; got {country[1]} and {targets[1]}")
+    checks.done()
     eu_part = 0.5 * np.asarray(eu_targets_ca, dtype=np.float32)[:, None]
     ca_part = 0.5 * (eu_country @ ca_targets.T)
     return (eu_part + ca_part).astype(np.float32)
@@ -99,6 +124,15 @@ def declared_interest(eu_targets_ca: np.ndarray, eu_country: np.ndarray, ca_targ
 def fuse(signals: Mapping[str, np.ndarray], weights: Mapping[str, float], bias: float = 0.0) -> np.ndarray:
     """Weighted sum ``bias + sum_k w_k * signal_k``; the score explanations decompose."""
     names = [n for n in SIGNALS if n in signals]
+    checks = ParamChecks("fuse")
+    if checks.require(bool(names), f"fuse needs at least one of the signals {', '.join(SIGNALS)}; got {sorted(map(str, signals))}"):
+        shapes = {n: shape_of(signals[n]) for n in names}
+        checks.require(len(set(shapes.values())) == 1, f"fuse needs signal matrices of one shape; got {shapes}")
+    for name in names:
+        w = weights.get(name, 0.0)
+        checks.require(is_number(w), f"fuse: the weight of {name!r} must be a finite number; got {w!r}")
+    checks.require(is_number(bias), f"fuse: bias must be a finite number; got {bias!r}")
+    checks.done()
     total = np.full_like(signals[names[0]], bias, dtype=np.float64)
     for name in names:
         total += float(weights.get(name, 0.0)) * signals[name].astype(np.float64)
@@ -139,9 +173,8 @@ class FusedScorer:
         dense_density: float = 0.01,
         block_cols: int = 2048,
     ) -> None:
+        _check_scorer(weights, bias, dense_density, block_cols, eu_emb, ca_emb, eu_fine, ca_fine, eu_area, ca_area, eu_lang, ca_lang, eu_lex, ca_lex, eu_targets_ca, eu_country, ca_targets, lang_common)
         w = {name: float(weights.get(name, 0.0)) for name in SIGNALS}
-        if any(v < 0 for v in w.values()):
-            raise ValueError(f"FusedScorer needs non-negative weights; got {w}")
         self.bias = float(bias)
         self.w = w
         self.dense_density = dense_density
@@ -192,8 +225,6 @@ class FusedScorer:
         target_tab = (w["interest"] * 0.5 * (patterns @ np.asarray(ca_targets, dtype=np.float32).T)).astype(np.float32)
 
         # The Canadian side cut into column tiles, each laid out as its kernel and BLAS want it.
-        if block_cols < 1:
-            raise ValueError(f"block_cols must be a positive int; got {block_cols!r}")
         self.block_cols = block_cols
         self.column_tiles = [slice(c, min(c + block_cols, n_ca)) for c in range(0, n_ca, block_cols)] or [slice(0, 0)]
         self._tiles = {}
@@ -243,10 +274,39 @@ class FusedScorer:
         return blocked_top_k(self, self.shape[0], self.shape[1], k, block_rows=block_rows, columns=columns, n_jobs=n_jobs)
 
 
+def _check_scorer(weights, bias, dense_density, block_cols, eu_emb, ca_emb, eu_fine, ca_fine, eu_area, ca_area, eu_lang, ca_lang, eu_lex, ca_lex, eu_targets_ca, eu_country, ca_targets, lang_common) -> None:
+    """Every problem of FusedScorer's parameters, raised together."""
+    checks = ParamChecks("FusedScorer")
+    unknown = sorted(set(map(str, weights)) - set(SIGNALS))
+    checks.require(not unknown, f"FusedScorer: unknown signal(s) {unknown} in weights; allowed signals: {', '.join(SIGNALS)}")
+    w = {name: weights.get(name, 0.0) for name in SIGNALS}
+    checks.require(all(is_number(v) and v >= 0 for v in w.values()), f"FusedScorer needs non-negative weights; got {w}")
+    checks.require(is_number(bias), f"FusedScorer: bias must be a finite number; got {bias!r}")
+    checks.require(is_number(dense_density) and 0 <= dense_density <= 1, f"dense_density must be a number in [0, 1]; got {dense_density!r}")
+    checks.require(is_int(block_cols) and block_cols >= 1, f"block_cols must be a positive int; got {block_cols!r}")
+    eu = {"eu_emb": eu_emb, "eu_fine": eu_fine, "eu_area": eu_area, "eu_lang": eu_lang, "eu_lex": eu_lex, "eu_country": eu_country}
+    ca = {"ca_emb": ca_emb, "ca_fine": ca_fine, "ca_area": ca_area, "ca_lang": ca_lang, "ca_lex": ca_lex, "ca_targets": ca_targets}
+    shapes = {k: shape_of(v) for k, v in (*eu.items(), *ca.items())}
+    flat = [k for k, s in shapes.items() if len(s) != 2]
+    checks.require(not flat, f"FusedScorer: {', '.join(flat)} must be 2-D matrices; got shapes {[shapes[k] for k in flat]}")
+    if not flat:
+        for side in (eu, ca):
+            rows = {k: shapes[k][0] for k in side}
+            checks.require(len(set(rows.values())) == 1, f"FusedScorer: every matrix of one side needs one row per profile; got rows {rows}")
+        for a, b in (("eu_emb", "ca_emb"), ("eu_fine", "ca_fine"), ("eu_area", "ca_area"), ("eu_lang", "ca_lang"), ("eu_lex", "ca_lex"), ("eu_country", "ca_targets")):
+            checks.require(shapes[a][1] == shapes[b][1], f"FusedScorer: {a} and {b} must have the same number of columns; got {shapes[a][1]} and {shapes[b][1]}")
+        checks.require(shapes["eu_lang"][1] <= 64, f"at most 64 working languages are supported; got {shapes['eu_lang'][1]}")
+        n_eu = shapes["eu_emb"][0]
+        checks.require(np.asarray(eu_targets_ca).reshape(-1).shape == (n_eu,), f"FusedScorer: eu_targets_ca needs one value per European profile ({n_eu}); got shape {shape_of(eu_targets_ca)}")
+        if lang_common is not None:
+            checks.require(shape_of(lang_common) == (shapes["eu_lang"][1],), f"FusedScorer: lang_common must mark each of the {shapes['eu_lang'][1]} language columns; got shape {shape_of(lang_common)}")
+    checks.done()
+
+
 def _bitmask(indicator: np.ndarray) -> np.ndarray:
     """0/1 rows of up to 64 columns packed into one unsigned integer per row."""
     indicator = np.asarray(indicator) > 0
     if indicator.shape[1] > 64:
-        raise ValueError(f"at most 64 working languages are supported; got {indicator.shape[1]}")
+        raise ParameterError(f"at most 64 working languages are supported; got {indicator.shape[1]}")
     weights = np.left_shift(np.uint64(1), np.arange(indicator.shape[1], dtype=np.uint64))
     return (indicator.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)

@@ -5,15 +5,19 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from matcher._resources import bundled_path
-from matcher.errors import ParameterError
+from matcher.corpus import Problem, _decode, _format
+from matcher.errors import WeightsError
 from matcher.score import SIGNALS
 
 __all__ = ["Weights", "default_weights_path", "load_weights", "save_weights"]
@@ -32,16 +36,95 @@ class Weights:
     meta: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.weights) - set(SIGNALS))
-        if unknown:
-            raise ParameterError(f"weights name unknown signal(s) {unknown}; allowed signals: {', '.join(SIGNALS)}")
+        problems = weight_problems(self.weights, self.bias, "weights", prefix="")
+        if problems:
+            raise WeightsError(_format(problems, "weights"), problems)
         object.__setattr__(self, "weights", MappingProxyType({k: float(self.weights.get(k, 0.0)) for k in SIGNALS}))
+        object.__setattr__(self, "bias", float(self.bias))
 
     def to_dict(self) -> dict:
         return {"name": self.name, "kind": self.kind, "bias": self.bias, "weights": dict(self.weights), **dict(self.meta)}
 
 
 HAND_SET = "hand-set-v1.json"
+_EXPECTED_FILE = "a JSON object with 'weights' (signal: weight) and optionally 'bias', 'name', 'kind'"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def weight_problems(weights: Any, bias: Any, file: str, prefix: str = "weights.", lines: Mapping[str, int] | None = None) -> list[Problem]:
+    """Every problem of a weights mapping and bias: unknown signals (with the closest), values that
+    are not finite non-negative numbers, a bias that is not a finite number."""
+    lines = lines or {}
+    out: list[Problem] = []
+    if not isinstance(weights, Mapping):
+        return [Problem(file, None, lines.get("weights"), "weights", weights, f"an object mapping signals to weights: {', '.join(SIGNALS)}")]
+    for name, value in weights.items():
+        key = f"{prefix}{name}"
+        if name not in SIGNALS:
+            close = difflib.get_close_matches(str(name), list(SIGNALS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append(Problem(file, None, lines.get(key), key, name, f"one of the signals{hint}: {', '.join(SIGNALS)}"))
+        elif not _is_number(value) or value < 0:
+            out.append(Problem(file, None, lines.get(key), key, value, "a finite number >= 0 (a signal's weight)"))
+    if not _is_number(bias):
+        out.append(Problem(file, None, lines.get("bias"), "bias", bias, "a finite number"))
+    return out
+
+
+def _key_lines(text: str, data: Mapping) -> dict[str, int]:
+    """Line of each top-level key and of each key inside 'weights' (first occurrence after its parent)."""
+    def line_at(offset: int) -> int:
+        return text.count("\n", 0, offset) + 1
+
+    out = {}
+    for key in data:
+        pos = text.find(json.dumps(key))
+        if pos >= 0:
+            out[str(key)] = line_at(pos)
+            if key == "weights" and isinstance(data[key], Mapping):
+                for inner in data[key]:
+                    ipos = text.find(json.dumps(inner), pos + 1)
+                    if ipos >= 0:
+                        out[f"weights.{inner}"] = line_at(ipos)
+    return out
+
+
+def _read_weights_file(path: Path) -> dict:
+    display = str(path)
+    problems: list[Problem] = []
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise WeightsError(f"weights file {display!r} cannot be read ({exc.strerror or exc}); expected {_EXPECTED_FILE}") from exc
+    text = _decode(raw, display, problems)
+    data: Any = None
+    if text is not None:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(display, None, exc.lineno, None, exc.msg, "valid JSON"))
+        except (ValueError, RecursionError) as exc:
+            problems.append(Problem(display, None, None, None, str(exc).split(";")[0] or type(exc).__name__, "valid JSON"))
+    if not problems and not isinstance(data, dict):
+        problems.append(Problem(display, None, 1, None, data, _EXPECTED_FILE))
+    if not problems:
+        lines = _key_lines(text, data)
+        if "weights" not in data:
+            problems.append(Problem(display, None, None, "weights", None, f"an object mapping signals to weights: {', '.join(SIGNALS)}"))
+        else:
+            problems += weight_problems(data["weights"], data.get("bias", 0.0), display, lines=lines)
+        for key in ("name", "kind"):
+            if key in data and not isinstance(data[key], str):
+                problems.append(Problem(display, None, lines.get(key), key, data[key], "text"))
+        versions = data.get("library_versions")
+        if versions is not None and not isinstance(versions, dict):
+            problems.append(Problem(display, None, lines.get("library_versions"), "library_versions", versions, "an object of library: version"))
+    if problems:
+        raise WeightsError(_format(problems, f"weights file {display!r}"), problems)
+    return data
 
 
 def hand_set_weights_path() -> Path:
@@ -62,8 +145,8 @@ def load_weights(source: str | Path | Mapping | Weights | None = None) -> Weight
         return Weights(dict(source), name="custom", kind="hand-set")
     path = Path(source) if source is not None else default_weights_path()
     if not path.is_file():
-        raise ParameterError(f"weights file {str(path)!r} does not exist; expected a JSON file like models/weights/hand-set-v1.json")
-    data = json.loads(path.read_text(encoding="utf-8"))
+        raise WeightsError(f"weights file {str(path)!r} does not exist; expected a JSON file like models/weights/hand-set-v1.json")
+    data = _read_weights_file(path)
     meta = {k: v for k, v in data.items() if k not in {"weights", "bias", "name", "kind"}}
     w = Weights(data["weights"], float(data.get("bias", 0.0)), data.get("name", path.stem), data.get("kind", "hand-set"), meta)
     versions = data.get("library_versions") or {}

@@ -2,19 +2,50 @@
 
 Every file is written to a temporary file in the same folder and renamed over the target, so a
 reader never sees half a file and a failed run leaves the previous outputs in place.
+
+A batch run's files go together (:class:`OutputStage`): each is written into a hidden staging
+folder inside the output folder while the run holds a lock on that staging folder; once all are
+written, the run takes a lock on the output folder and renames them into place, ``run.json`` last.
+Concurrent runs therefore commit one after another, each leaving a complete set; a run that fails,
+is interrupted or killed before its renames leaves the previous outputs untouched. The renames take
+microseconds; a run killed by SIGKILL among them leaves a commit record, and the next run writing
+to the folder completes that commit first (roll forward). Staging folders of dead runs are removed
+by the next run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import logging
 import os
+import shutil
+import signal
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from matcher.errors import OutputError
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "check_writable", "frame_to_csv", "write_run"]
+__all__ = [
+    "STAGE_PREFIX",
+    "OutputStage",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "check_writable",
+    "frame_to_csv",
+    "recover_output",
+    "write_run",
+]
+
+log = logging.getLogger(__name__)
+
+STAGE_PREFIX = ".matcher-stage-"
+COMMIT_RECORD = ".commit.json"
 
 
 def _current_umask() -> int:
@@ -74,13 +105,177 @@ def frame_to_csv(frame) -> str:
     return frame.to_csv(index=False, float_format="%.6f", lineterminator="\n")
 
 
-def write_run(out: Path, frames: dict, run_info: dict, extra_json: dict | None = None) -> dict[str, Path]:
-    """Write every CSV of a batch run and any extra JSON, then ``run.json`` last, each atomically."""
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on a folder (flock on the folder itself: no lock file is left behind)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block ends (main thread only), so a commit is not cut short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    saved = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)
+
+
+def _stale_stages(out: Path, own: Path | None = None) -> Iterator[Path]:
+    """Staging folders in ``out`` whose run is gone (nobody holds their lock)."""
+    for stage in sorted(out.glob(f"{STAGE_PREFIX}*")):
+        if stage == own or not stage.is_dir():
+            continue
+        try:
+            fd = os.open(stage, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live run is writing there
+        finally:
+            os.close(fd)
+        yield stage
+
+
+def _recover_locked(out: Path, own: Path | None = None) -> list[str]:
+    finished: list[str] = []
+    for stage in _stale_stages(out, own):
+        record = stage / COMMIT_RECORD
+        if record.is_file():  # killed among its renames: complete them
+            try:
+                names = json.loads(record.read_text(encoding="utf-8"))["files"]
+            except (OSError, ValueError, KeyError, TypeError):
+                names = []
+            for name in names:
+                if (stage / name).is_file():
+                    os.replace(stage / name, out / name)
+                    finished.append(name)
+            log.warning("completed the interrupted commit of an earlier run in %s (%s)", out, ", ".join(names))
+        shutil.rmtree(stage, ignore_errors=True)
+    if finished:
+        _fsync_dir(out)
+    return finished
+
+
+def recover_output(out: str | Path) -> list[str]:
+    """Complete any commit a killed run left half done in ``out`` and remove dead runs' staging
+    folders; returns the names of the files moved into place. Runs do this themselves."""
     out = Path(out)
-    written = {}
-    for name, frame in frames.items():
-        written[name] = atomic_write_text(out / name, frame_to_csv(frame))
-    for name, obj in (extra_json or {}).items():
-        written[name] = atomic_write_text(out / name, json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
-    written["run.json"] = atomic_write_json(out / "run.json", run_info)
-    return written
+    if not out.is_dir():
+        return []
+    with _locked(out):
+        return _recover_locked(out)
+
+
+class OutputStage:
+    """The files of one run, staged in a hidden folder inside ``out`` and committed together.
+
+    Use as a context manager: write with :meth:`write_text` (or write into :meth:`path` and
+    :meth:`add`), then :meth:`commit`. Leaving the block without committing removes the stage.
+    """
+
+    def __init__(self, out: str | Path) -> None:
+        self.out = Path(out)
+        self.dir: Path | None = None
+        self.names: list[str] = []
+        self._fd: int | None = None
+
+    def __enter__(self) -> OutputStage:
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.dir = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=self.out))
+            self._fd = os.open(self.dir, os.O_RDONLY)
+        except OSError as exc:
+            raise OutputError(f"output folder {str(self.out)!r} cannot be written ({exc.strerror or exc}); choose another --out folder") from exc
+        fcntl.flock(self._fd, fcntl.LOCK_EX)  # held while this run lives: its stage is not stale
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def path(self, name: str) -> Path:
+        """Where the staged file ``name`` goes (plain names only: the files land in ``out``)."""
+        if self.dir is None:
+            raise OutputError("the output stage is not open; use it in a with block")
+        if not name or "/" in name or name.startswith("."):
+            raise OutputError(f"output file names are plain, visible names; got {name!r}")
+        return self.dir / name
+
+    def add(self, name: str) -> Path:
+        """Register a file written into :meth:`path` by other code."""
+        path = self.path(name)
+        if not path.is_file():
+            raise OutputError(f"staged file {name!r} was not written")
+        if name not in self.names:
+            self.names.append(name)
+        return path
+
+    def write_bytes(self, name: str, data: bytes) -> Path:
+        atomic_write_bytes(self.path(name), data)
+        return self.add(name)
+
+    def write_text(self, name: str, text: str) -> Path:
+        return self.write_bytes(name, text.encode("utf-8"))
+
+    def commit(self, last: tuple[str, ...] = ("run.json",)) -> dict[str, Path]:
+        """Move every staged file into ``out`` (``last`` ones last) under the folder's lock."""
+        stage = self.dir
+        if stage is None:
+            raise OutputError("the output stage is not open; use it in a with block")
+        order = [n for n in self.names if n not in last] + [n for n in last if n in self.names]
+        with _locked(self.out), _signals_deferred():
+            _recover_locked(self.out, own=stage)
+            atomic_write_json(stage / COMMIT_RECORD, {"files": order})
+            for name in order:
+                os.replace(stage / name, self.out / name)
+            _fsync_dir(self.out)
+            shutil.rmtree(stage, ignore_errors=True)
+            self.dir = None
+        return {name: self.out / name for name in order}
+
+
+def write_run(
+    out: Path,
+    frames: dict,
+    run_info: dict,
+    extra_json: dict | None = None,
+    before_commit: Callable[[OutputStage], None] | None = None,
+) -> dict[str, Path]:
+    """Write every CSV of a batch run, any extra JSON and ``run.json`` as one commit (see
+    :class:`OutputStage`); ``before_commit(stage)`` may stage more files (the HTML report)."""
+    with OutputStage(out) as stage:
+        for name, frame in frames.items():
+            stage.write_text(name, frame_to_csv(frame))
+        for name, obj in (extra_json or {}).items():
+            stage.write_text(name, json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
+        stage.write_text("run.json", json.dumps(run_info, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        if before_commit is not None:
+            before_commit(stage)
+        return stage.commit()

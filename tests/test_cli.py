@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from matcher import CorpusError
 from matcher.cli import main
 
 from .conftest import profile, write_corpus
@@ -61,11 +62,13 @@ def test_rank_twice_gives_same_bytes(batch_out, tmp_path):
 
 
 def test_failed_run_leaves_earlier_outputs_intact(capsys, tmp_path):
-    assert main(["rank", "--backend", "tfidf", "--out", str(tmp_path), "--top-k", "2", "--quiet"]) == 0
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    code, _, err = run(capsys, "rank", "--backend", "tfidf", "--out", str(tmp_path), "--corpus", str(tmp_path / "missing"))
-    assert code == 1 and err.startswith("CorpusError: corpus path")
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    out = tmp_path / "out"
+    assert main(["rank", "--backend", "tfidf", "--out", str(out), "--top-k", "2", "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    broken = write_corpus(tmp_path / "broken", [profile("eu-a", kind="club")])
+    code, _, err = run(capsys, "rank", "--backend", "tfidf", "--out", str(out), "--corpus", str(broken))
+    assert code == 1 and err.startswith("CorpusError: 1 problem in corpus")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write anywhere")
@@ -90,6 +93,86 @@ def test_filters_leaving_nothing_write_headers_and_warn(capsys, tmp_path, caplog
     assert "leave no pair" in caplog.text or "leave no pair" in err
 
 
-def test_verbose_shows_traceback(tmp_path):
-    with pytest.raises(Exception, match="does not exist"):
-        main(["--verbose", "corpus", "validate", str(tmp_path / "nope")])
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_shows_traceback_before_or_after_the_subcommand(tmp_path, where):
+    broken = write_corpus(tmp_path / "c", [profile("eu-a", kind="club")])
+    argv = ["-v", "corpus", "validate", str(broken)] if where == "before" else ["corpus", "validate", str(broken), "--verbose"]
+    with pytest.raises(CorpusError, match="1 problem in corpus"):
+        main(argv)
+
+
+def test_quiet_is_accepted_before_and_after_the_subcommand(capsys, tmp_path, tiny_corpus):
+    for argv in (["--quiet", "rank"], ["rank", "--quiet"], ["rank", "-q"]):
+        code, out, _ = run(capsys, *argv, "--backend", "tfidf", "--corpus", str(tiny_corpus), "--out", str(tmp_path / "o"))
+        assert code == 0 and out.splitlines()[-1] == f"wrote {tmp_path / 'o' / 'run.json'}"
+
+
+def usage_error(capsys, *argv) -> str:
+    """The parser's exit: status 2, argparse's usage line, then the one error line."""
+    with pytest.raises(SystemExit) as info:
+        main(list(argv))
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert out == "" and lines[0].startswith(f"usage: matcher {argv[0]}")
+    return lines[-1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["rank", "--top-k", "0"], "matcher rank: error: argument --top-k: expected a positive integer; got '0'"),
+        (["rank", "--top-k", "ten"], "matcher rank: error: argument --top-k: expected a positive integer; got 'ten'"),
+        (["rank", "--countries", "fr,XX"], "matcher rank: error: argument --countries: unknown country code(s) 'fr' (did you mean 'FR'?), 'XX'; expected comma-separated ISO 3166-1 alpha-2 codes such as FR,BE,CA"),
+        (["rank", "--kinds", "clubs"], "matcher rank: error: argument --kinds: unknown organisation kind(s) 'clubs'; expected comma-separated values among: cluster_organisation, supercluster, research_consortium, industry_association, network, innovation_agency, technology_centre, innovation_hub, cluster_partnership"),
+        (["rank", "--corpus", "nope"], "matcher rank: error: argument --corpus: 'nope' does not exist; expected a corpus folder or a .csv, .json or .yaml file"),
+        (["rank", "--weights", "nope.json"], "matcher rank: error: argument --weights: 'nope.json' is not an existing file; expected a weights JSON file like models/weights/hand-set-v1.json"),
+        (["rank", "--model", "nope"], "matcher rank: error: argument --model: 'nope' is not an existing folder; expected a sentence-transformers model folder (with modules.json)"),
+        (["rank", "--gold", "nope.csv"], "matcher rank: error: argument --gold: 'nope.csv' is not an existing file; expected a gold CSV with columns eu_id, ca_id[, kind, year, source]"),
+        (["rank", "--evaluation", "nope"], "matcher rank: error: argument --evaluation: 'nope' is not an existing folder; expected an evaluation folder written by `matcher evaluate --out` (e.g. evaluation/report)"),
+        (["report", "--run", "nope"], "matcher report: error: argument --run: 'nope' is not an existing folder; expected a batch-run folder written by `matcher rank --out`"),
+        (["evaluate", "--kinds", "treaty"], "matcher evaluate: error: argument --kinds: unknown gold kind(s) 'treaty'; expected comma-separated values among: mou, agreement, network"),
+        (["evaluate", "--resamples", "0"], "matcher evaluate: error: argument --resamples: expected a positive integer; got '0'"),
+        (["corpus", "validate", "nope"], "matcher corpus validate: error: argument path: 'nope' does not exist; expected a corpus folder or a .csv, .json or .yaml file"),
+        (["bench", "--repeats", "0"], "matcher bench: error: argument --repeats: expected a positive integer; got '0'"),
+    ],
+)
+def test_parser_checks_parameters_before_any_work(capsys, monkeypatch, argv, expected):
+    import matcher.corpus
+
+    def no_work(*a, **k):
+        raise AssertionError("the corpus was loaded")
+
+    monkeypatch.setattr(matcher.corpus, "load_corpus", no_work)
+    assert usage_error(capsys, *argv) == expected
+
+
+def test_bad_weights_file_fails_before_the_corpus_is_read(capsys, tmp_path, monkeypatch):
+    import matcher.batch
+
+    bad = tmp_path / "w.json"
+    bad.write_text('{"weights": {"semantic": "high"}}')
+    monkeypatch.setattr(matcher.batch, "load_corpus", lambda *a, **k: pytest.fail("the corpus was loaded"))
+    code, _, err = run(capsys, "rank", "--backend", "tfidf", "--weights", str(bad), "--out", str(tmp_path / "o"))
+    assert code == 1
+    assert err == f"WeightsError: 1 problem in weights file {str(bad)!r}:\n  {bad}:1 weights.semantic: got 'high'; expected a finite number >= 0 (a signal's weight)\n"
+
+
+def test_validate_warns_for_user_rules_and_strict_makes_them_errors(capsys, tmp_path, caplog):
+    folder = write_corpus(tmp_path / "c", [profile("eu-a", reviewed="2026-12-03", description=" ".join(["word"] * 400)), profile("ca-a", "ca", reviewed="2026-12-03")])
+    code, out, _ = run(capsys, "corpus", "validate", str(folder))
+    assert code == 0
+    assert [r.getMessage() for r in caplog.records if r.name == "matcher.corpus"] == [  # the CLI prints it to stderr
+        f"corpus {str(folder)!r}: description outside 80-250 words in 1 profile "
+        "(kept: a description of any length is embedded in 150-word windows): eu-a (400 words)"
+    ]
+    assert out.splitlines() == [
+        f"OK: 2 profiles (1 eu, 1 ca), 0 partnerships in {folder}",
+        "1 kind of warning (printed above); --strict applies the bundled corpus's rules and makes them errors",
+    ]
+    code, out, err = run(capsys, "corpus", "validate", str(folder), "--strict")
+    assert code == 1 and out == ""
+    assert err == (
+        f"CorpusError: 1 problem in corpus {str(folder)!r}:\n"
+        f"  {folder / 'profiles.yaml'}:8 [eu-a] description: got '400 words'; expected between 80 and 250 words\n"
+    )

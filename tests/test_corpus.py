@@ -14,14 +14,14 @@ from matcher.corpus import EUROPEAN_COUNTRIES, corpus_stats
 from .conftest import profile, write_corpus
 
 
-def problems_of(path: Path) -> list:
+def problems_of(path: Path, strict: bool | None = None) -> list:
     with pytest.raises(CorpusError) as info:
-        load_corpus(path)
+        load_corpus(path, strict=strict)
     return list(info.value.problems)
 
 
-def one_problem(path: Path):
-    found = problems_of(path)
+def one_problem(path: Path, strict: bool | None = None):
+    found = problems_of(path, strict)
     assert len(found) == 1, [str(p) for p in found]
     return found[0]
 
@@ -87,8 +87,10 @@ def test_malformed_region_codes_name_the_expected_pattern(tmp_path):
 
 
 def test_empty_and_short_description(tmp_path):
-    found = problems_of(write_corpus(tmp_path / "c", [profile("eu-a", description=""), profile("eu-b", description="Too short.")]))
-    by_record = {p.record: p for p in found}
+    folder = write_corpus(tmp_path / "c", [profile(pid, description=text, reviewed="2026-12-03") for pid, text in (("eu-a", ""), ("eu-b", "Too short."))])
+    (p,) = problems_of(folder)  # a user corpus: only the empty one is an error
+    assert (p.record, p.field) == ("eu-a", "description") and "required" in p.expected
+    by_record = {p.record: p for p in problems_of(folder, strict=True)}
     assert by_record["eu-a"].field == "description" and "required" in by_record["eu-a"].expected
     assert by_record["eu-b"].value == "2 words" and by_record["eu-b"].expected == "between 80 and 250 words"
 
@@ -115,8 +117,10 @@ def test_every_problem_is_listed_in_one_error(tmp_path):
 
 
 def test_unknown_field_is_reported_with_suggestion(tmp_path):
-    p = one_problem(write_corpus(tmp_path / "c", [profile("eu-a", keywrds=["x"])]))
+    folder = write_corpus(tmp_path / "c", [profile("eu-a", keywrds=["x"], reviewed="2026-12-03")])
+    p = one_problem(folder, strict=True)
     assert p.field == "keywrds" and "did you mean 'keywords'" in p.expected
+    assert load_corpus(folder).warnings == ("unknown field 'keywrds' in 1 profile, ignored (did you mean 'keywords'?): eu-a",)
 
 
 def test_csv_line_numbers(tmp_path):
@@ -210,3 +214,8 @@ def test_stats_counts_match_profiles(bundled):
     assert stats["ca"]["countries"] == {"CA": stats["ca"]["profiles"]}
     for side in ("eu", "ca"):
         assert sum(stats[side]["regions"].values()) + stats[side]["without_region_code"] == stats[side]["profiles"]
+
+
+def test_dta_puglia_aliases_name_the_technology_district_only(bundled):
+    """'Distretto Aerospaziale Pugliese' is the productive district, a different body: not an alias."""
+    assert bundled.get("dta-puglia").aliases == ("DTA", "DTA scarl", "Apulian Aerospace Technology District")

@@ -128,25 +128,70 @@ def _save_small_png(src: Path, dest: Path) -> None:
     assert dest.stat().st_size < 300 * 1024
 
 
+def test_header_names_the_corpus(browser, report_file):
+    from selenium.webdriver.common.by import By
+
+    browser.get(report_file.as_uri())
+    _wait_ready(browser)
+    text = browser.find_element(By.ID, "run-info").text
+    assert text.startswith("Backend tfidf (tfidf-lsa:128:") and "[object Object]" not in text
+    assert text.endswith(") · corpus corpus (182 European and 65 Canadian profiles) · top 10 · weights fitted-v1")
+
+
+def test_overview_tables_are_compact(browser, report_file):
+    """Every row of the overview's tables is about one line high, whatever the other table's length
+    (the heat map's header row excepted: its column labels wrap)."""
+    browser.get(report_file.as_uri() + "#overview")
+    _wait_ready(browser)
+    rows = browser.execute_script(
+        """return [...document.querySelectorAll('#overview-body table')].map((t) => [...t.rows].map((r) => {
+             const cell = r.cells[r.cells.length - 1];
+             return [r.getBoundingClientRect().height, parseFloat(getComputedStyle(cell).fontSize)];
+           }));"""
+    )
+    assert len(rows) == 3 and all(len(t) >= 8 for t in rows)
+    rows[2] = rows[2][1:]
+    for table in rows:
+        for height, font in table:
+            assert height <= 2.5 * font, (height, font)
+
+
+EVIL = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+
+
 def test_profile_text_is_escaped(tmp_path, browser):
     from selenium.webdriver.common.by import By
 
-    evil = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+    evil = EVIL
     folder = write_corpus(
-        tmp_path / "c",
+        tmp_path / "c<b>old</b>",
         [
-            profile("eu-evil", "eu", "FR", ["automotive"], "electric vehicles", description=description("electric vehicles") + " " + evil),
+            profile(
+                "eu-evil", "eu", "FR", ["automotive"], "electric vehicles",
+                description=description("electric vehicles") + " " + evil,
+                name="Evil " + evil, aliases=["Alias " + evil], keywords=["kw " + evil], city="City " + evil, region="Region " + evil,
+                website="https://example.org/<script>window.__pwned=3</script>", sources=["https://example.org/\"><img src=x onerror=window.__pwned=4>"],
+            ),
             profile("ca-auto", "ca", None, ["automotive"], "electric vehicles and batteries"),
         ],
     )
     run_batch(tmp_path / "run", corpus=folder, backend="tfidf", html=True, k=1)
     html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
-    assert "<script>window.__pwned" not in html and "<img src=x" not in html
+    assert "<script>window" not in html and "<img src=x" not in html and "<b>old</b>" not in html
     browser.get((tmp_path / "run" / "report.html").as_uri() + "#eu-evil")
     _wait_ready(browser)
     assert browser.execute_script("return window.__pwned === undefined")
     assert evil in browser.find_element(By.CSS_SELECTOR, "#eu-evil .desc").text
+    assert browser.find_element(By.ID, "eu-evil-h").text == "Evil " + evil
+    card = browser.find_element(By.CSS_SELECTOR, "#eu-evil .card").text
+    assert "Alias " + evil in card and "City " + evil in card and "Region " + evil in card
+    assert f"corpus {folder} (1 European and 1 Canadian profiles)" in browser.find_element(By.ID, "run-info").text
     assert len(browser.find_elements(By.TAG_NAME, "script")) == 2
+    assert browser.find_elements(By.CSS_SELECTOR, "img") == []
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("kw <script>")
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#results a")] == ["Evil " + evil]
+    assert browser.execute_script("return window.__pwned === undefined")
 
 
 def test_missing_run_file_names_it_and_the_command(tmp_path):
