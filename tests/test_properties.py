@@ -199,19 +199,21 @@ def gold_corpus(tmp_path_factory):
     return load_corpus(write_corpus(folder, [profile(r["id"], r["side"], r["country"]) for r in GOLD_CORPUS]))
 
 
-GOLD_COLUMNS = ["eu_id", "ca_id", "kind", "year", "source"]
+GOLD_COLUMNS = ["eu_id", "ca_id", "kind", "year", "source_url", "evidence", "confidence"]
 GOLD_VALUES = {
     "eu_id": st.sampled_from(["eu-a", "eu-b", "eu-x", "ca-a", ""]),
     "ca_id": st.sampled_from(["ca-a", "ca-b", "ca-x", "eu-a", ""]),
-    "kind": st.sampled_from(["mou", "agreement", "network", "treaty", ""]),
+    "kind": st.sampled_from(["mou", "agreement", "joint_programme", "network", "treaty", ""]),
     "year": st.sampled_from(["2017", "", "²", "١٩٩٩", "9" * 30, "20x", "-1"]),
-    "source": st.sampled_from(["https://example.org", ""]),
+    "source_url": st.sampled_from(["https://example.org", "www.example.org", ""]),
+    "evidence": st.sampled_from(["Both parties announced a memorandum.", ""]),
+    "confidence": st.sampled_from(["high", "medium", "certain", ""]),
 }
 
 
 @st.composite
 def gold_table(draw) -> tuple[list[str], list[list[str]]]:
-    header = draw(st.one_of(st.just(GOLD_COLUMNS), st.permutations(GOLD_COLUMNS), st.lists(st.sampled_from([*GOLD_COLUMNS, "note"]) | TEXT, max_size=6)))
+    header = draw(st.one_of(st.just(GOLD_COLUMNS), st.permutations(GOLD_COLUMNS), st.lists(st.sampled_from([*GOLD_COLUMNS, "source", "note"]) | TEXT, max_size=8)))
     rows = []
     for _ in range(draw(st.integers(0, 5))):
         cells = [draw(GOLD_VALUES.get(c, TEXT) | TEXT | HUGE) if draw(st.integers(0, 4)) == 0 else draw(GOLD_VALUES.get(c, TEXT)) for c in header]
@@ -237,20 +239,25 @@ def test_gold_loader_raises_only_gold_errors(tmp, gold_corpus, table):
 
 
 @SETTINGS
-@given(pairs=st.lists(st.tuples(st.sampled_from(["eu-a", "eu-b"]), st.sampled_from(["ca-a", "ca-b"]), st.sampled_from(["mou", "agreement", "network"]), st.integers(1950, 2030) | st.none()), min_size=1, max_size=6))
+@given(
+    pairs=st.lists(
+        st.tuples(st.sampled_from(["eu-a", "eu-b"]), st.sampled_from(["ca-a", "ca-b"]), st.sampled_from(["mou", "agreement", "joint_programme", "network"]),
+                  st.integers(1950, 2030) | st.none(), TEXT.filter(lambda t: t.strip() and "\r" not in t), st.sampled_from(["high", "medium"])),
+        min_size=1, max_size=4, unique_by=lambda t: (t[0], t[1]),
+    )
+)
 def test_gold_loader_accepts_every_valid_row(tmp, gold_corpus, pairs):
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["eu_id", "ca_id", "kind", "year", "source"])
-    for e, c, k, y in pairs:
-        w.writerow([e, c, k, "" if y is None else y, "https://example.org"])
+    w.writerow(["eu_id", "ca_id", "kind", "year", "source_url", "evidence", "confidence"])
+    for e, c, k, y, ev, conf in pairs:
+        w.writerow([e, c, k, "" if y is None else y, "https://example.org/a", ev, conf])
     path = tmp / "gold-valid.csv"
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
     got = load_gold(path, gold_corpus)
-    first = {}
-    for e, c, k, y in pairs:
-        first.setdefault((e, c), (k, y))
-    assert {(g.eu_id, g.ca_id): (g.kind, g.year) for g in got} == first
+    assert {(g.eu_id, g.ca_id): (g.kind, g.year, g.evidence, g.confidence) for g in got} == {
+        (e, c): (k, y, ev.strip(), conf) for e, c, k, y, ev, conf in pairs
+    }
 
 
 # ---------------------------------------------------------------- the scorer
