@@ -42,14 +42,15 @@ def run_batch(
     t_load = time.perf_counter()
     matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress).fit(data)
     t_fit = time.perf_counter()
+    proposals = matcher.propose(k, **filters)
     frames = {
-        "eu_to_ca.csv": matcher.rankings("eu_to_ca", k=k, **filters),
-        "ca_to_eu.csv": matcher.rankings("ca_to_eu", k=k, **filters),
-        "pairings.csv": matcher.pairings(k=k, **filters),
+        "eu_to_ca.csv": matcher.direction_frame(proposals, "eu_to_ca"),
+        "ca_to_eu.csv": matcher.direction_frame(proposals, "ca_to_eu"),
+        "pairings.csv": matcher.pairing_frame(proposals),
     }
     if not len(frames["eu_to_ca.csv"]) and not len(frames["ca_to_eu.csv"]):
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
-    details = build_details(matcher, frames)
+    details = build_details(matcher, proposals)
     t_rank = time.perf_counter()
     csv_hash = hashlib.sha256(b"".join(f.to_csv(index=False).encode() for f in frames.values())).hexdigest()
     info = {
@@ -80,7 +81,7 @@ def run_batch(
     return written
 
 
-def build_details(matcher: Matcher, frames: dict) -> dict:
+def build_details(matcher: Matcher, proposals) -> dict:
     """Profiles (with their description sentences) and the explanation of every proposed pair.
 
     Evidence refers to sentences by index, so each sentence is stored once.
@@ -88,35 +89,27 @@ def build_details(matcher: Matcher, frames: dict) -> dict:
     tax = matcher.corpus_.taxonomy
     profiles = {}
     sentences = {}
-    for idx, p in enumerate((*matcher.eu_, *matcher.ca_)):
-        sentences[p.id] = matcher.sentences_[idx]
-        profiles[p.id] = {
-            "name": p.name,
-            "aliases": list(p.aliases),
-            "side": p.side,
-            "country": p.country,
-            "region": p.region,
-            "city": p.city,
-            "kind": p.kind,
-            "sectors": [tax.label(s) for s in p.sectors],
-            "areas": list(tax.areas_of(p.sectors)),
-            "keywords": list(p.keywords),
-            "languages": list(p.languages),
-            "website": p.website,
-            "sources": list(p.sources),
-            "sentences": matcher.sentences_[idx],
-        }
+    for side in (matcher.eu_features_, matcher.ca_features_):
+        for p, sents in zip(side.profiles, side.sentences, strict=True):
+            sentences[p.id] = list(sents)
+            profiles[p.id] = {
+                "name": p.name,
+                "aliases": list(p.aliases),
+                "side": p.side,
+                "country": p.country,
+                "region": p.region,
+                "city": p.city,
+                "kind": p.kind,
+                "sectors": [tax.label(s) for s in p.sectors],
+                "areas": list(tax.areas_of(p.sectors)),
+                "keywords": list(p.keywords),
+                "languages": list(p.languages),
+                "website": p.website,
+                "sources": list(p.sources),
+                "sentences": list(sents),
+            }
     pairs = {}
-    keys = set()
-    for name, frame in frames.items():
-        if name == "pairings.csv":
-            keys.update(zip(frame["eu_id"], frame["ca_id"], strict=True))
-        elif name == "eu_to_ca.csv":
-            keys.update(zip(frame["query_id"], frame["candidate_id"], strict=True))
-        else:
-            keys.update(zip(frame["candidate_id"], frame["query_id"], strict=True))
-    for eu_id, ca_id in sorted(keys):
-        ex = matcher.explain(eu_id, ca_id)
+    for (eu_id, ca_id), ex in sorted(proposals.explanations.items()):
         pairs[f"{eu_id}|{ca_id}"] = {
             "score": round(ex.score, 6),
             "contributions": {c.signal: round(c.contribution, 6) for c in ex.contributions},

@@ -150,8 +150,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from matcher.bench import run_bench
 
-    sizes = ((10_000, 10_000), (100_000, 10_000)) if not args.quick else ((2_000, 2_000),)
-    run_bench(sizes=sizes, k=args.top_k, repeats=args.repeats, batch=not args.no_batch)
+    sizes = ((10_000, 2_000), (100_000, 10_000)) if not args.quick else ((2_000, 500),)
+    run_bench(sizes=sizes, k=args.top_k, repeats=args.repeats, batch=not args.no_batch, dask=not args.no_dask)
     return 0
 
 
@@ -219,10 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_evaluate)
 
     b = sub.add_parser("bench", help="print speed and memory figures (synthetic profiles and the bundled corpus)")
-    b.add_argument("--top-k", type=int, default=20)
+    b.add_argument("--top-k", type=int, default=10)
     b.add_argument("--repeats", type=int, default=3, help="runs per figure; medians are printed")
     b.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     b.add_argument("--no-batch", action="store_true", help="skip the bundled-corpus batch figures")
+    b.add_argument("--no-dask", action="store_true", help="skip the 2-worker Dask figure")
     b.set_defaults(func=_cmd_bench)
 
     return parser

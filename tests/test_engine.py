@@ -32,7 +32,7 @@ def test_rank_is_sorted_with_ties_by_id_and_both_directions(tfidf_matcher):
 
 def test_rank_matches_full_scores(tfidf_matcher):
     i = tfidf_matcher.eu_index_["valorial"]
-    row = tfidf_matcher.scores_[i]
+    row = tfidf_matcher.score_matrix()[i]
     best = sorted(range(len(row)), key=lambda j: (-row[j], tfidf_matcher.ca_[j].id))[:10]
     assert list(tfidf_matcher.rank("valorial", k=10)["candidate_id"]) == [tfidf_matcher.ca_[j].id for j in best]
 
@@ -90,7 +90,7 @@ def test_known_partners_flagged_from_gold_never_scored(tfidf_matcher, bundled):
     assert ex.known_partner == "agreement"
     unflagged = Matcher(backend="tfidf", gold=False).fit(bundled)
     assert unflagged.explain("biovalley-france", "medteq").known_partner is None
-    np.testing.assert_array_equal(unflagged.scores_, tfidf_matcher.scores_)
+    np.testing.assert_array_equal(unflagged.score_matrix(), tfidf_matcher.score_matrix())
 
 
 def test_explanation_parts(tfidf_matcher):

@@ -1,0 +1,7 @@
+"""``python -m matcher``: the command line."""
+
+import sys
+
+from matcher.cli import main
+
+sys.exit(main())
