@@ -84,6 +84,23 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_match(args: argparse.Namespace) -> int:
+    from matcher import Matcher, load_corpus
+    from matcher.write import atomic_write_text, frame_to_csv
+
+    m = Matcher(backend=args.backend, model=args.model, weights=args.weights, show_progress=False).fit(args.corpus)
+    profiles = load_corpus(args.profiles, taxonomy=m.corpus_.taxonomy).profiles  # validated as the loader does
+    frame = m.rank_profiles(profiles, k=args.top_k)
+    if args.out:
+        path = atomic_write_text(Path(args.out), frame_to_csv(frame))
+        print(f"wrote {path}")
+    elif args.json:
+        print(frame.to_json(orient="records", force_ascii=False, indent=2))
+    else:
+        print(frame_to_csv(frame), end="")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from matcher.report import write_html_report
 
@@ -193,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--html", action="store_true", help="also write report.html, the self-contained explorer")
     r.add_argument("--evaluation", help="evaluation folder whose summary the HTML report includes (e.g. evaluation/report)")
     r.set_defaults(func=_cmd_rank)
+
+    mt = sub.add_parser("match", help="rank the other side of the corpus for profiles that are not in it, without refitting")
+    _engine_options(mt)
+    mt.add_argument("profiles", metavar="PROFILE_FILE", help="YAML, JSON or CSV file of one or more profiles in the corpus schema")
+    mt.add_argument("--top-k", type=int, default=10, help="candidates per profile (default: 10)")
+    mt.add_argument("--out", help="write the ranked rows to this CSV file instead of printing them")
+    mt.add_argument("--json", action="store_true", help="print the ranked rows as JSON records")
+    mt.set_defaults(func=_cmd_match)
 
     h = sub.add_parser("report", help="write the self-contained HTML explorer of a batch run")
     h.add_argument("--run", default="output", help="batch-run folder written by `matcher rank` (default: output)")

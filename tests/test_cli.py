@@ -93,3 +93,25 @@ def test_filters_leaving_nothing_write_headers_and_warn(capsys, tmp_path, caplog
 def test_verbose_shows_traceback(tmp_path):
     with pytest.raises(Exception, match="does not exist"):
         main(["--verbose", "corpus", "validate", str(tmp_path / "nope")])
+
+
+def test_match_ranks_a_new_profile_file(capsys, tmp_path, bundled):
+    import yaml
+
+    rec = bundled.get("aero-montreal").to_record() | {"id": "draft-aero"}
+    path = tmp_path / "new.yaml"
+    path.write_text(yaml.safe_dump([rec], allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out_csv = tmp_path / "m.csv"
+    code, out, _ = run(capsys, "match", str(path), "--backend", "tfidf", "--top-k", "4", "--out", str(out_csv))
+    assert code == 0 and out.startswith("wrote ")
+    with open(out_csv, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["rank"] for r in rows] == ["1", "2", "3", "4"] and {r["query_id"] for r in rows} == {"draft-aero"}
+    for r in rows:
+        assert abs(sum(float(r[k]) for k in r if k.startswith("contrib_")) - float(r["score"])) < 1e-5
+    code, out, _ = run(capsys, "match", str(path), "--backend", "tfidf", "--top-k", "2", "--json")
+    assert code == 0 and [r["rank"] for r in json.loads(out)] == [1, 2]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump([rec | {"sectors": ["aerospace"]}], allow_unicode=True), encoding="utf-8")
+    code, _, err = run(capsys, "match", str(bad), "--backend", "tfidf")
+    assert code == 1 and err.startswith("CorpusError: 1 problem in corpus") and "closest: aerospace_vehicles_defence" in err
