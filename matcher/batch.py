@@ -13,9 +13,12 @@ from matcher.engine import Matcher
 from matcher.score import SIGNALS
 from matcher.write import check_writable, write_run
 
-__all__ = ["build_details", "run_batch"]
+__all__ = ["REPORT_MAX_PAIRS", "build_details", "run_batch"]
 
 log = logging.getLogger(__name__)
+
+# Above this many explained pairs the self-contained HTML report is skipped unless asked for.
+REPORT_MAX_PAIRS = 50_000
 
 
 def run_batch(
@@ -29,18 +32,27 @@ def run_batch(
     show_progress: bool = False,
     html: bool = False,
     evaluation: str | Path | None = None,
+    fmt: str = "csv",
+    details: bool = True,
+    force_html: bool = False,
+    client=None,
     **filters: object,
 ) -> dict[str, Path]:
     """Rank every profile of ``corpus`` and write ``eu_to_ca.csv``, ``ca_to_eu.csv``,
     ``pairings.csv``, ``details.json`` (profiles and explanations, for the HTML report) and
     ``run.json`` to ``out``; with ``html`` also ``report.html``. Checks ``out`` is writable before any work;
     writes only after everything is computed, so a failed run leaves earlier outputs intact.
+
+    ``fmt="parquet"`` writes the tables as Parquet (same columns); ``details=False`` skips
+    details.json (and so the report). The report is skipped with a warning above
+    :data:`REPORT_MAX_PAIRS` explained pairs unless ``force_html``. ``client`` (a
+    ``distributed.Client``) runs encoding and scoring on a Dask cluster; the outputs are the same.
     """
     t0 = time.perf_counter()
     out = check_writable(Path(out))
     data = load_corpus(corpus)
     t_load = time.perf_counter()
-    matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress).fit(data)
+    matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress, client=client).fit(data)
     t_fit = time.perf_counter()
     proposals = matcher.propose(k, **filters)
     frames = {
@@ -50,7 +62,7 @@ def run_batch(
     }
     if not len(frames["eu_to_ca.csv"]) and not len(frames["ca_to_eu.csv"]):
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
-    details = build_details(matcher, proposals)
+    extra = {"details.json": build_details(matcher, proposals)} if details else {}
     t_rank = time.perf_counter()
     csv_hash = hashlib.sha256(b"".join(f.to_csv(index=False).encode() for f in frames.values())).hexdigest()
     info = {
@@ -72,8 +84,15 @@ def run_batch(
         "library_versions": library_versions(),
         "commit": git_commit(),
     }
-    written = write_run(out, frames, info, {"details.json": details})
-    if html:
+    written = write_run(out, frames, info, extra, fmt=fmt)
+    n_pairs = len(proposals.explanations)
+    if html and not details:
+        log.warning("report.html skipped: it is built from details.json, which --no-details leaves out")
+    elif html and n_pairs > REPORT_MAX_PAIRS and not force_html:
+        log.warning("report.html skipped: %d explained pairs is above %d, where the page gets too large to open; pass --force-html to write it anyway", n_pairs, REPORT_MAX_PAIRS)
+    elif html and fmt != "csv":
+        log.warning("report.html skipped: it reads the CSV tables; run with --format csv")
+    elif html:
         from matcher.report import write_html_report
 
         written["report.html"] = write_html_report(out, out / "report.html", evaluation=evaluation)

@@ -66,6 +66,11 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from matcher.batch import run_batch
 
     filters = {"countries": args.countries, "regions": args.regions, "sectors": args.sectors, "areas": args.areas, "kinds": args.kinds, "exclude": args.exclude}
+    with _dask_client(args.dask_workers, args.dask_scheduler) as client:
+        return _run_batch(args, filters, client, run_batch)
+
+
+def _run_batch(args: argparse.Namespace, filters: dict, client, run_batch) -> int:
     written = run_batch(
         args.out,
         corpus=args.corpus,
@@ -77,6 +82,10 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
         html=args.html,
         evaluation=args.evaluation,
+        fmt=args.format,
+        details=not args.no_details,
+        force_html=args.force_html,
+        client=client,
         **{k: v for k, v in filters.items() if v},
     )
     for _name, path in written.items():
@@ -99,6 +108,40 @@ def _cmd_match(args: argparse.Namespace) -> int:
     else:
         print(frame_to_csv(frame), end="")
     return 0
+
+
+class _dask_client:
+    """A ``distributed.Client``: on a new LocalCluster of ``workers`` processes, or connected to
+    ``scheduler``; None when neither is given. Closed (and the cluster stopped) on exit."""
+
+    def __init__(self, workers: int | None, scheduler: str | None) -> None:
+        self.workers, self.scheduler, self.client, self.cluster = workers, scheduler, None, None
+
+    def __enter__(self):
+        if not self.workers and not self.scheduler:
+            return None
+        from matcher.errors import ParameterError
+
+        if self.workers and self.scheduler:
+            raise ParameterError("--dask-workers starts a local cluster and --dask-scheduler uses an existing one; give one of them")
+        if self.workers is not None and self.workers < 1:
+            raise ParameterError(f"--dask-workers must be a positive integer; got {self.workers}")
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise ParameterError("Dask options need the 'distributed' package; install it with: pip install 'matcher[dask]'") from exc
+        if self.scheduler:
+            self.client = Client(self.scheduler)
+        else:
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
+        return self.client
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -209,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--html", action="store_true", help="also write report.html, the self-contained explorer")
     r.add_argument("--evaluation", help="evaluation folder whose summary the HTML report includes (e.g. evaluation/report)")
+    r.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format (default: csv; parquet needs pyarrow)")
+    r.add_argument("--no-details", action="store_true", help="skip details.json (and so the HTML report): for large runs")
+    r.add_argument("--force-html", action="store_true", help="write report.html even above the size where it is skipped")
+    r.add_argument("--dask-workers", type=int, help="run encoding and scoring on a local Dask cluster of N worker processes")
+    r.add_argument("--dask-scheduler", help="run encoding and scoring on an existing Dask cluster (scheduler address, e.g. tcp://host:8786)")
     r.set_defaults(func=_cmd_rank)
 
     mt = sub.add_parser("match", help="rank the other side of the corpus for profiles that are not in it, without refitting")

@@ -274,7 +274,7 @@ DASK_BATCH = 2048
 
 def _encode_batches(backend, texts: list[str], client) -> np.ndarray:
     """``backend.encode`` over batches of texts on a Dask cluster, results in input order."""
-    remote = client.scatter(backend, broadcast=True)
+    remote = client.scatter([backend], broadcast=True, hash=False)[0]
     batches = [texts[i : i + DASK_BATCH] for i in range(0, len(texts), DASK_BATCH)]
     futures = [client.submit(_encode_on_worker, remote, batch, pure=False) for batch in batches]
     return np.vstack([f.result() for f in futures])

@@ -148,8 +148,9 @@ class BlockRunner:
                     if bar is not None:
                         bar.update()
             else:
-                remote = self.client.scatter(scorer, broadcast=True)
-                shared = [self.client.scatter(a, broadcast=True) if isinstance(a, (np.ndarray, tuple)) else a for a in args]
+                # Large inputs go to every worker once; a list of one keeps a tuple in one piece.
+                remote = self.client.scatter([scorer], broadcast=True, hash=False)[0]
+                shared = [self.client.scatter([a], broadcast=True, hash=False)[0] if isinstance(a, (np.ndarray, tuple)) else a for a in args]
                 futures = [self.client.submit(fn, remote, rows, *shared, pure=False) for rows in blocks]
                 for future in futures:
                     yield future.result()

@@ -14,7 +14,7 @@ from typing import Any
 
 from matcher.errors import OutputError
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "check_writable", "frame_to_csv", "write_run"]
+__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "check_writable", "frame_to_csv", "frame_to_parquet", "write_run"]
 
 
 def _current_umask() -> int:
@@ -74,12 +74,36 @@ def frame_to_csv(frame) -> str:
     return frame.to_csv(index=False, float_format="%.6f", lineterminator="\n")
 
 
-def write_run(out: Path, frames: dict, run_info: dict, extra_json: dict | None = None) -> dict[str, Path]:
-    """Write every CSV of a batch run and any extra JSON, then ``run.json`` last, each atomically."""
+FORMATS = ("csv", "parquet")
+
+
+def frame_to_parquet(frame) -> bytes:
+    """A DataFrame as Parquet bytes (pyarrow), the same columns as the CSV; equal input gives equal bytes."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise OutputError("--format parquet needs pyarrow; install it with: pip install 'matcher[parquet]'") from exc
+    import io
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf, compression="zstd")
+    return buf.getvalue()
+
+
+def write_run(out: Path, frames: dict, run_info: dict, extra_json: dict | None = None, fmt: str = "csv") -> dict[str, Path]:
+    """Write every table of a batch run (``name.csv``, or ``name.parquet`` with ``fmt="parquet"``)
+    and any extra JSON, then ``run.json`` last, each atomically."""
     out = Path(out)
+    if fmt not in FORMATS:
+        raise OutputError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
     written = {}
     for name, frame in frames.items():
-        written[name] = atomic_write_text(out / name, frame_to_csv(frame))
+        if fmt == "parquet":
+            name = str(Path(name).with_suffix(".parquet"))
+            written[name] = atomic_write_bytes(out / name, frame_to_parquet(frame))
+        else:
+            written[name] = atomic_write_text(out / name, frame_to_csv(frame))
     for name, obj in (extra_json or {}).items():
         written[name] = atomic_write_text(out / name, json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
     written["run.json"] = atomic_write_json(out / "run.json", run_info)
