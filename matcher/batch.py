@@ -15,9 +15,12 @@ from matcher.score import SIGNALS
 from matcher.weights import load_weights
 from matcher.write import check_writable, write_run
 
-__all__ = ["build_details", "run_batch"]
+__all__ = ["REPORT_MAX_PAIRS", "build_details", "run_batch"]
 
 log = logging.getLogger(__name__)
+
+# Above this many explained pairs the self-contained HTML report is skipped unless asked for.
+REPORT_MAX_PAIRS = 50_000
 
 
 def run_batch(
@@ -31,12 +34,21 @@ def run_batch(
     show_progress: bool = False,
     html: bool = False,
     evaluation: str | Path | None = None,
+    fmt: str = "csv",
+    details: bool = True,
+    force_html: bool = False,
+    client=None,
     **filters: object,
 ) -> dict[str, Path]:
     """Rank every profile of ``corpus`` and write ``eu_to_ca.csv``, ``ca_to_eu.csv``,
     ``pairings.csv``, ``details.json`` (profiles and explanations, for the HTML report) and
     ``run.json`` to ``out``; with ``html`` also ``report.html``. Checks ``out`` is writable before any work;
     writes only after everything is computed, so a failed run leaves earlier outputs intact.
+
+    ``fmt="parquet"`` writes the tables as Parquet (same columns); ``details=False`` skips
+    details.json (and so the report). The report is skipped with a warning above
+    :data:`REPORT_MAX_PAIRS` explained pairs unless ``force_html``. ``client`` (a
+    ``distributed.Client``) runs encoding and scoring on a Dask cluster; the outputs are the same.
     """
     t0 = time.perf_counter()
     # Every parameter is checked before the corpus is read, and the filters before any scoring.
@@ -48,16 +60,17 @@ def run_batch(
     data = load_corpus(corpus)
     check_filters(filters, data)
     t_load = time.perf_counter()
-    matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress).fit(data)
+    matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress, client=client).fit(data)
     t_fit = time.perf_counter()
+    proposals = matcher.propose(k, **filters)
     frames = {
-        "eu_to_ca.csv": matcher.rankings("eu_to_ca", k=k, **filters),
-        "ca_to_eu.csv": matcher.rankings("ca_to_eu", k=k, **filters),
-        "pairings.csv": matcher.pairings(k=k, **filters),
+        "eu_to_ca.csv": matcher.direction_frame(proposals, "eu_to_ca"),
+        "ca_to_eu.csv": matcher.direction_frame(proposals, "ca_to_eu"),
+        "pairings.csv": matcher.pairing_frame(proposals),
     }
     if not len(frames["eu_to_ca.csv"]) and not len(frames["ca_to_eu.csv"]):
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
-    details = build_details(matcher, frames)
+    extra = {"details.json": build_details(matcher, proposals)} if details else {}
     t_rank = time.perf_counter()
     csv_hash = hashlib.sha256(b"".join(f.to_csv(index=False).encode() for f in frames.values())).hexdigest()
     info = {
@@ -79,6 +92,16 @@ def run_batch(
         "library_versions": library_versions(),
         "commit": git_commit(),
     }
+    n_pairs = len(proposals.explanations)
+    if html and not details:
+        log.warning("report.html skipped: it is built from details.json, which --no-details leaves out")
+        html = False
+    elif html and n_pairs > REPORT_MAX_PAIRS and not force_html:
+        log.warning("report.html skipped: %d explained pairs is above %d, where the page gets too large to open; pass --force-html to write it anyway", n_pairs, REPORT_MAX_PAIRS)
+        html = False
+    elif html and fmt != "csv":
+        log.warning("report.html skipped: it reads the CSV tables; run with --format csv")
+        html = False
 
     def stage_report(stage) -> None:
         from matcher.report import write_html_report
@@ -87,12 +110,12 @@ def run_batch(
         write_html_report(stage.dir, stage.path("report.html"), evaluation=ev)
         stage.add("report.html")
 
-    written = write_run(out, frames, info, {"details.json": details}, before_commit=stage_report if html else None)
+    written = write_run(out, frames, info, extra, before_commit=stage_report if html else None, fmt=fmt)
     log.info("wrote %s in %.2fs", ", ".join(written), time.perf_counter() - t0)
     return written
 
 
-def build_details(matcher: Matcher, frames: dict) -> dict:
+def build_details(matcher: Matcher, proposals) -> dict:
     """Profiles (with their description sentences) and the explanation of every proposed pair.
 
     Evidence refers to sentences by index, so each sentence is stored once.
@@ -100,35 +123,27 @@ def build_details(matcher: Matcher, frames: dict) -> dict:
     tax = matcher.corpus_.taxonomy
     profiles = {}
     sentences = {}
-    for idx, p in enumerate((*matcher.eu_, *matcher.ca_)):
-        sentences[p.id] = matcher.sentences_[idx]
-        profiles[p.id] = {
-            "name": p.name,
-            "aliases": list(p.aliases),
-            "side": p.side,
-            "country": p.country,
-            "region": p.region,
-            "city": p.city,
-            "kind": p.kind,
-            "sectors": [tax.label(s) for s in p.sectors],
-            "areas": list(tax.areas_of(p.sectors)),
-            "keywords": list(p.keywords),
-            "languages": list(p.languages),
-            "website": p.website,
-            "sources": list(p.sources),
-            "sentences": matcher.sentences_[idx],
-        }
+    for side in (matcher.eu_features_, matcher.ca_features_):
+        for p, sents in zip(side.profiles, side.sentences, strict=True):
+            sentences[p.id] = list(sents)
+            profiles[p.id] = {
+                "name": p.name,
+                "aliases": list(p.aliases),
+                "side": p.side,
+                "country": p.country,
+                "region": p.region,
+                "city": p.city,
+                "kind": p.kind,
+                "sectors": [tax.label(s) for s in p.sectors],
+                "areas": list(tax.areas_of(p.sectors)),
+                "keywords": list(p.keywords),
+                "languages": list(p.languages),
+                "website": p.website,
+                "sources": list(p.sources),
+                "sentences": list(sents),
+            }
     pairs = {}
-    keys = set()
-    for name, frame in frames.items():
-        if name == "pairings.csv":
-            keys.update(zip(frame["eu_id"], frame["ca_id"], strict=True))
-        elif name == "eu_to_ca.csv":
-            keys.update(zip(frame["query_id"], frame["candidate_id"], strict=True))
-        else:
-            keys.update(zip(frame["candidate_id"], frame["query_id"], strict=True))
-    for eu_id, ca_id in sorted(keys):
-        ex = matcher.explain(eu_id, ca_id)
+    for (eu_id, ca_id), ex in sorted(proposals.explanations.items()):
         pairs[f"{eu_id}|{ca_id}"] = {
             "score": round(ex.score, 6),
             "contributions": {c.signal: round(c.contribution, 6) for c in ex.contributions},

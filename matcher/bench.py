@@ -1,207 +1,154 @@
-"""Benchmark: prints timings and memory of the scoring, top-k and batch paths (never a test).
+"""Benchmark: prints product-level timings and memory against a bare scikit-learn baseline (never a test).
 
-Run ``matcher bench`` (or ``make bench``). Figures are medians of several runs on this machine.
+Run ``matcher bench`` (or ``make bench``). Every figure is measured in a new process (imports
+included) on a synthetic corpus file built from the bundled profiles' sentences; times are medians.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
-from matcher.corpus import load_taxonomy
-from matcher.rank import blocked_top_k
-from matcher.score import FusedScorer
-from matcher.weights import load_weights
-
-__all__ = ["run_bench", "synthetic_profiles"]
+__all__ = ["BASELINE", "run_bench", "synthetic_corpus"]
 
 log = logging.getLogger(__name__)
 
+# The bare scikit-learn script a user could write: TF-IDF of description + keywords, brute-force
+# cosine nearest neighbours, top-k both ways.
+BASELINE = """
+import sys
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.neighbors import NearestNeighbors
+k = int(sys.argv[2])
+df = pd.read_csv(sys.argv[1])
+text = df["description"] + " " + df["keywords"].fillna("")
+x = TfidfVectorizer().fit_transform(text)
+eu, ca = (df["side"] == "eu").to_numpy(), (df["side"] == "ca").to_numpy()
+for a, b in ((eu, ca), (ca, eu)):
+    nn = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="cosine").fit(x[b])
+    dist, idx = nn.kneighbors(x[a])
+    pd.DataFrame({"query": df["id"][a].repeat(k).to_numpy(), "candidate": df["id"][b].to_numpy()[idx.ravel()], "score": 1 - dist.ravel()}).to_csv(sys.argv[3] + str(int(a[0])) + ".csv", index=False)
+"""
 
-def synthetic_profiles(n: int, seed: int, dim: int = 384, vocab: int = 50_000, terms: int = 60) -> dict[str, np.ndarray]:
-    """Random stand-ins for ``n`` profiles' precomputed inputs: unit embeddings, 1-3 sectors with their
-    priority areas, working languages, declared targets and sparse TF-IDF rows with Zipf-distributed terms."""
+# Runs a command and prints its wall time and peak RSS (MB), measured from a parent that does nothing else.
+_MEASURE = """
+import resource, subprocess, sys, time
+t = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
+
+
+def synthetic_corpus(n_eu: int, n_ca: int, path: str | Path, seed: int = 0) -> Path:
+    """A corpus CSV of ``n_eu`` European and ``n_ca`` Canadian profiles whose descriptions are
+    sentences drawn from the bundled profiles (80-250 words each), with their sectors and languages."""
+    from dataclasses import replace
+
+    from matcher.corpus import EUROPEAN_COUNTRIES, load_corpus, write_profiles_csv
+    from matcher.features import split_sentences
+
     rng = np.random.default_rng(seed)
-    tax = load_taxonomy()
-    codes = list(tax.sectors)
-    area_index = {a: j for j, a in enumerate(tax.areas)}
-    emb = rng.standard_normal((n, dim), dtype=np.float32)
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    fine = np.zeros((n, len(codes)), np.float32)
-    area = np.zeros((n, len(area_index)), np.float32)
-    for i in range(n):
-        for c in rng.choice(len(codes), size=rng.integers(1, 4), replace=False):
-            fine[i, c] = 1
-            for a in tax.sectors[codes[c]].areas:
-                area[i, area_index[a]] = 1
-    lang = (rng.random((n, 6)) < [0.9, 0.4, 0.2, 0.1, 0.1, 0.1]).astype(np.float32)
-    ranks = np.arange(1, vocab + 1)
-    p = 1.0 / ranks
-    p /= p.sum()
-    cols = rng.choice(vocab, size=(n, terms), p=p)
-    data = rng.random((n, terms)).astype(np.float32)
-    lex = sparse.csr_matrix((data.ravel(), (np.repeat(np.arange(n), terms), cols.ravel())), shape=(n, vocab))
-    lex.sum_duplicates()
-    norms = np.sqrt(np.asarray(lex.multiply(lex).sum(axis=1)).ravel())
-    lex = sparse.diags(1.0 / norms) @ lex
-    return {"emb": emb, "fine": fine, "area": area, "lang": lang, "lex": lex.tocsr().astype(np.float32), "flag": (rng.random(n) < 0.2).astype(np.float32)}
+    corpus = load_corpus()
+    pool = [s for p in corpus.profiles for s in split_sentences(p.description)]
+    countries = sorted(EUROPEAN_COUNTRIES)
+    out = []
+    for side, n in (("eu", n_eu), ("ca", n_ca)):
+        templates = corpus.eu if side == "eu" else corpus.ca
+        for i in range(n):
+            t = templates[int(rng.integers(len(templates)))]
+            words, sents = 0, []
+            while words < 100:
+                s = pool[int(rng.integers(len(pool)))]
+                if words + len(s.split()) > 240:
+                    continue
+                sents.append(s)
+                words += len(s.split())
+            out.append(
+                replace(
+                    t, id=f"{side}-{i:06d}", name=f"{side.upper()} {i}", description=" ".join(sents),
+                    country=countries[int(rng.integers(len(countries)))] if side == "eu" else "CA",
+                    region_code=(), aliases=(), region=None,
+                )
+            )
+    return write_profiles_csv(out, path)
 
 
-def _scorer(eu: dict, ca: dict, n_countries: int = 30, seed: int = 1, **options) -> FusedScorer:
-    rng = np.random.default_rng(seed)
-    n_eu, n_ca = eu["emb"].shape[0], ca["emb"].shape[0]
-    country = np.zeros((n_eu, n_countries), np.float32)
-    country[np.arange(n_eu), rng.integers(0, n_countries, n_eu)] = 1
-    ca_targets = (rng.random((n_ca, n_countries)) < 0.05).astype(np.float32)
-    w = load_weights()
-    return FusedScorer(
-        w.weights, w.bias, eu["emb"], ca["emb"], eu["fine"], ca["fine"], eu["area"], ca["area"], eu["lang"], ca["lang"],
-        eu["lex"], ca["lex"], eu["flag"], country, ca_targets, **options,
-    )
+def _measure(cmd: list[str]) -> tuple[float, float]:
+    res = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True, capture_output=True, text=True)
+    t, rss = res.stdout.split()
+    return float(t), float(rss)
 
 
-def _median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _median(fn: Callable[[], tuple[float, float]], repeats: int) -> tuple[float, float]:
+    runs = [fn() for _ in range(repeats)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
-def _peak_mb(fn: Callable[[], object]) -> float:
-    gc.collect()
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak / 2**20
-
-
-def _blocked_product(a: np.ndarray, bt: np.ndarray, block: int) -> None:
-    out = np.empty((min(block, a.shape[0]), bt.shape[1]), dtype=np.float32)
-    for start in range(0, a.shape[0], block):
-        stop = min(start + block, a.shape[0])
-        np.matmul(a[start:stop], bt, out=out[: stop - start])
-
-
-def _floor(a: np.ndarray, bt: np.ndarray, repeats: int) -> tuple[float, int]:
-    """The bare product's time at its fastest block size (BLAS on all cores), and that size."""
-    times = {block: _median_time(lambda b=block: _blocked_product(a, bt, b), repeats) for block in (256, 1024, 4096)}
-    best = min(times, key=times.get)
-    return times[best], best
-
-
-def _bench_size(n_eu: int, n_ca: int, k: int, repeats: int, block_rows: int, n_jobs: int, out) -> dict:
-    eu, ca = synthetic_profiles(n_eu, seed=n_eu), synthetic_profiles(n_ca, seed=7)
-    scorer = _scorer(eu, ca)
-    emb_t = np.ascontiguousarray(ca["emb"].T)
-    floor, floor_block = _floor(eu["emb"], emb_t, repeats)
-    ours = _median_time(lambda: scorer.top_k(k, block_rows=block_rows, n_jobs=n_jobs), repeats)
-    peak = _peak_mb(lambda: scorer.top_k(k, block_rows=block_rows, n_jobs=n_jobs))
-    rss = _peak_rss_mb(n_eu, n_ca, k, block_rows, n_jobs)
-    out(
-        f"{n_eu:>7} x {n_ca:<6} fused 5-signal scoring + top-{k} both ways: {ours:6.2f} s; peak memory {peak:5.0f} MB of arrays "
-        f"(tracemalloc), {rss:5.0f} MB process RSS incl. inputs; bare embedding product {floor:5.2f} s "
-        f"(fastest of blocks 256/1024/4096: {floor_block}); ratio {ours / floor:4.2f}x"
-    )
-    return {"floor_s": floor, "fused_topk_both_s": ours, "ratio": ours / floor, "peak_mb": peak, "peak_rss_mb": rss}
-
-
-def _peak_rss_mb(n_eu: int, n_ca: int, k: int, block_rows: int, n_jobs: int) -> float:
-    """Peak resident memory of a fresh process that builds the inputs and runs the fused top-k once."""
-    code = (
-        "import resource\n"
-        "from matcher.bench import synthetic_profiles, _scorer\n"
-        f"eu, ca = synthetic_profiles({n_eu}, seed={n_eu}), synthetic_profiles({n_ca}, seed=7)\n"
-        f"_scorer(eu, ca).top_k({k}, block_rows={block_rows}, n_jobs={n_jobs})\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    )
-    res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return int(res.stdout.strip().splitlines()[-1]) / 1024
-
-
-def _compile_seconds() -> float:
-    """Time of the first call of the compiled kernels (numba JIT, or loading them from its cache)."""
-    eu, ca = synthetic_profiles(40, seed=1), synthetic_profiles(30, seed=2)
-    t0 = time.perf_counter()
-    _scorer(eu, ca).top_k(5, block_rows=16, n_jobs=1)
-    return time.perf_counter() - t0
+def _rank_cmd(corpus: Path, out: Path, k: int, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "matcher", "rank", "--backend", "tfidf", "--corpus", str(corpus), "--out", str(out), "--top-k", str(k), "--quiet", *extra]
 
 
 def run_bench(
-    sizes=((10_000, 10_000), (100_000, 10_000)), k: int = 20, repeats: int = 3, block_rows: int = 256, n_jobs: int = -1, batch: bool = True, out=print
+    sizes=((10_000, 2_000), (100_000, 10_000)), k: int = 10, repeats: int = 3, batch: bool = True, dask: bool = True, out=print
 ) -> dict:
-    """Print and return benchmark figures."""
-    from threadpoolctl import threadpool_info
-
-    from matcher.rank import n_workers
-
+    """Print and return the figures: for each size, ``matcher rank --backend tfidf`` end to end vs the
+    scikit-learn baseline (time, peak RSS; the baseline only for the first size), Dask with 2 workers
+    vs one process (first size), and, with ``batch``, the bundled corpus end to end and ``rank_profile``."""
     results: dict = {}
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('num_threads')} threads)" for i in threadpool_info()]
-    out(f"machine: {sys.platform}, {n_workers(-1)} cores, BLAS: {'; '.join(blas)}; medians of {repeats} runs; top-k workers: {n_workers(n_jobs)}")
-    results["compile_s"] = _compile_seconds()
-    out(f"first call of the compiled kernels (numba compile or cache load, not in the timings below): {results['compile_s']:.2f} s")
-    for n_eu, n_ca in sizes:
-        results[f"{n_eu}x{n_ca}"] = _bench_size(n_eu, n_ca, k, repeats, block_rows, n_jobs, out)
-    # Cosine-only top-k, one direction, against scikit-learn and sentence-transformers.
-    n_eu, n_ca = sizes[0]
-    eu, ca = synthetic_profiles(n_eu, seed=n_eu), synthetic_profiles(n_ca, seed=7)
-    ca_t = np.ascontiguousarray(ca["emb"].T)
-    ours = _median_time(lambda: blocked_top_k(lambda r: eu["emb"][r] @ ca_t, n_eu, n_ca, k, block_rows=block_rows, columns=False, n_jobs=n_jobs), repeats)
-    from sklearn.neighbors import NearestNeighbors
-
-    nn = NearestNeighbors(n_neighbors=k, algorithm="brute", metric="cosine").fit(ca["emb"])
-    sk = _median_time(lambda: nn.kneighbors(eu["emb"], k), repeats)
-    import torch
-    from sentence_transformers import util
-
-    te, tc = torch.from_numpy(eu["emb"]), torch.from_numpy(ca["emb"])
-    st = _median_time(lambda: util.semantic_search(te, tc, top_k=k), repeats)
-    results["cosine_topk"] = {"ours_s": ours, "sklearn_brute_s": sk, "semantic_search_s": st}
-    out(f"cosine-only top-{k}, {n_eu} x {n_ca}: ours {ours:.2f} s; sklearn NearestNeighbors(brute) {sk:.2f} s; sentence-transformers semantic_search {st:.2f} s")
-    if batch:
-        results["batch"] = _bench_batch(out)
+    out(f"machine: {sys.platform}, Python {sys.version.split()[0]}; medians of {repeats} runs, peak RSS the largest; every figure a new process")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for n, (n_eu, n_ca) in enumerate(sizes):
+            path = synthetic_corpus(n_eu, n_ca, tmp / f"corpus-{n_eu}x{n_ca}.csv")
+            reps = repeats if n == 0 else 1
+            ours = _median(lambda p=path: _measure(_rank_cmd(p, tmp / "out", k)), reps)
+            row = {"matcher_s": ours[0], "matcher_rss_mb": ours[1]}
+            line = f"{n_eu:>7} x {n_ca:<6} `matcher rank --backend tfidf` end to end: {ours[0]:6.1f} s, peak RSS {ours[1]:5.0f} MB"
+            if n == 0:
+                base = _median(lambda p=path: _measure([sys.executable, "-c", BASELINE, str(p), str(k), str(tmp / "base")]), reps)
+                row.update(baseline_s=base[0], baseline_rss_mb=base[1], ratio=ours[0] / base[0])
+                line += f"; scikit-learn baseline {base[0]:5.1f} s, {base[1]:5.0f} MB; ratio {ours[0] / base[0]:4.2f}x"
+            out(line)
+            if n == 0 and dask:
+                try:
+                    import distributed  # noqa: F401
+                except ImportError:
+                    out("  Dask: not installed (pip install matcher[dask]); skipped")
+                else:
+                    d = _median(lambda p=path: _measure(_rank_cmd(p, tmp / "out-dask", k, "--dask-workers", "2")), reps)
+                    row.update(dask2_s=d[0], dask2_rss_mb=d[1])
+                    out(f"  same run on a 2-worker Dask LocalCluster: {d[0]:6.1f} s (one process: {ours[0]:6.1f} s); driver+workers peak RSS {d[1]:5.0f} MB")
+            results[f"{n_eu}x{n_ca}"] = row
+        if batch:
+            results["batch"] = _bench_bundled(tmp, repeats, out)
     return results
 
 
-def _bench_batch(out) -> dict:
-    from matcher.corpus import load_corpus
-    from matcher.embed import EmbeddingCache, SentenceTransformerBackend, embed_documents
-    from matcher.features import split_sentences
+def _bench_bundled(tmp: Path, repeats: int, out) -> dict:
+    """The bundled corpus, warm cache, end to end; and ``rank_profile`` of its profiles after fit."""
+    cmd = [sys.executable, "-m", "matcher", "rank", "--quiet", "--out", str(tmp / "bundled")]
+    subprocess.run(cmd, check=True, capture_output=True)  # fills the user cache if needed
+    warm = _median(lambda: _measure(cmd), repeats)
+    from matcher import Matcher
 
-    corpus = load_corpus()
-    with tempfile.TemporaryDirectory() as tmp:
-        backend = SentenceTransformerBackend()
-        sentences = [split_sentences(p.description) for p in corpus.profiles]
-        backend.encode(["warm-up"])  # model load is not encoding time
-        cache = EmbeddingCache(Path(tmp), backend.identity)
+    m = Matcher(backend="tfidf").fit()
+    times = []
+    for p in m.corpus_.profiles[:: max(1, len(m.corpus_.profiles) // 50)]:
         t0 = time.perf_counter()
-        _, _, stats = embed_documents(backend, sentences, cache)
-        cold = time.perf_counter() - t0
-        cmd = [sys.executable, "-m", "matcher.cli", "rank", "--quiet", "--out", str(Path(tmp) / "out")]
-        subprocess.run(cmd, check=True, capture_output=True)  # fills the user cache if needed
-        warm = []
-        for _ in range(3):
-            t1 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
-            warm.append(time.perf_counter() - t1)
-    n = len(corpus.profiles)
-    res = {"profiles": n, "sentences": stats.encoded, "cold_encode_s": cold, "profiles_per_s": n / cold, "warm_batch_s": statistics.median(warm)}
+        m.rank_profile(p.to_record() | {"id": p.id + "-copy"}, k=10)
+        times.append(time.perf_counter() - t0)
+    res = {"warm_batch_s": warm[0], "warm_batch_rss_mb": warm[1], "rank_profile_ms": 1000 * statistics.median(times)}
     out(
-        f"bundled corpus ({n} profiles): cold encoding {cold:.1f} s = {n / cold:.1f} profiles/s ({stats.encoded / cold:.0f} sentences/s); "
-        f"warm-cache batch `matcher rank` end to end (new process, imports included): {res['warm_batch_s']:.2f} s"
+        f"bundled corpus ({len(m.corpus_.profiles)} profiles), sentence-transformers, warm cache, `matcher rank` end to end: {warm[0]:.2f} s, "
+        f"peak RSS {warm[1]:.0f} MB; `rank_profile` after fit (tfidf backend): median {res['rank_profile_ms']:.1f} ms per profile"
     )
     return res

@@ -141,6 +141,11 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from matcher.batch import run_batch
 
     filters = {"countries": args.countries, "regions": args.regions, "sectors": args.sectors, "areas": args.areas, "kinds": args.kinds, "exclude": args.exclude}
+    with _dask_client(args.dask_workers, args.dask_scheduler) as client:
+        return _run_batch(args, filters, client, run_batch)
+
+
+def _run_batch(args: argparse.Namespace, filters: dict, client, run_batch) -> int:
     written = run_batch(
         args.out,
         corpus=args.corpus,
@@ -152,11 +157,66 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         show_progress=not args.quiet,
         html=args.html,
         evaluation=args.evaluation,
+        fmt=args.format,
+        details=not args.no_details,
+        force_html=args.force_html,
+        client=client,
         **{k: v for k, v in filters.items() if v},
     )
     for _name, path in written.items():
         print(f"wrote {path}")
     return 0
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    from matcher import Matcher, load_corpus
+    from matcher.write import atomic_write_text, frame_to_csv
+
+    m = Matcher(backend=args.backend, model=args.model, weights=args.weights, show_progress=False).fit(args.corpus)
+    profiles = load_corpus(args.profiles, taxonomy=m.corpus_.taxonomy).profiles  # validated as the loader does
+    frame = m.rank_profiles(profiles, k=args.top_k)
+    if args.out:
+        path = atomic_write_text(Path(args.out), frame_to_csv(frame))
+        print(f"wrote {path}")
+    elif args.json:
+        print(frame.to_json(orient="records", force_ascii=False, indent=2))
+    else:
+        print(frame_to_csv(frame), end="")
+    return 0
+
+
+class _dask_client:
+    """A ``distributed.Client``: on a new LocalCluster of ``workers`` processes, or connected to
+    ``scheduler``; None when neither is given. Closed (and the cluster stopped) on exit."""
+
+    def __init__(self, workers: int | None, scheduler: str | None) -> None:
+        self.workers, self.scheduler, self.client, self.cluster = workers, scheduler, None, None
+
+    def __enter__(self):
+        if not self.workers and not self.scheduler:
+            return None
+        from matcher.errors import ParameterError
+
+        if self.workers and self.scheduler:
+            raise ParameterError("--dask-workers starts a local cluster and --dask-scheduler uses an existing one; give one of them")
+        if self.workers is not None and self.workers < 1:
+            raise ParameterError(f"--dask-workers must be a positive integer; got {self.workers}")
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise ParameterError("Dask options need the 'distributed' package; install it with: pip install 'matcher[dask]'") from exc
+        if self.scheduler:
+            self.client = Client(self.scheduler)
+        else:
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
+        return self.client
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -225,8 +285,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from matcher.bench import run_bench
 
-    sizes = ((10_000, 10_000), (100_000, 10_000)) if not args.quick else ((2_000, 2_000),)
-    run_bench(sizes=sizes, k=args.top_k, repeats=args.repeats, batch=not args.no_batch)
+    sizes = ((10_000, 2_000), (100_000, 10_000)) if not args.quick else ((2_000, 500),)
+    run_bench(sizes=sizes, k=args.top_k, repeats=args.repeats, batch=not args.no_batch, dask=not args.no_dask)
     return 0
 
 
@@ -282,7 +342,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--exclude", help="comma-separated profile ids to leave out")
     r.add_argument("--html", action="store_true", help="also write report.html, the self-contained explorer")
     r.add_argument("--evaluation", type=EVALUATION_DIR, help="evaluation folder whose summary the HTML report includes (e.g. evaluation/report)")
+    r.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format (default: csv; parquet needs pyarrow)")
+    r.add_argument("--no-details", action="store_true", help="skip details.json (and so the HTML report): for large runs")
+    r.add_argument("--force-html", action="store_true", help="write report.html even above the size where it is skipped")
+    r.add_argument("--dask-workers", type=positive_int, help="run encoding and scoring on a local Dask cluster of N worker processes")
+    r.add_argument("--dask-scheduler", help="run encoding and scoring on an existing Dask cluster (scheduler address, e.g. tcp://host:8786)")
     r.set_defaults(func=_cmd_rank)
+
+    mt = add(sub, "match", help="rank the other side of the corpus for profiles that are not in it, without refitting")
+    _engine_options(mt)
+    mt.add_argument("profiles", metavar="PROFILE_FILE", type=CORPUS_PATH, help="YAML, JSON or CSV file of one or more profiles in the corpus schema")
+    mt.add_argument("--top-k", type=positive_int, default=10, help="candidates per profile (default: 10)")
+    mt.add_argument("--out", help="write the ranked rows to this CSV file instead of printing them")
+    mt.add_argument("--json", action="store_true", help="print the ranked rows as JSON records")
+    mt.set_defaults(func=_cmd_match)
 
     h = add(sub, "report", help="write the self-contained HTML explorer of a batch run")
     h.add_argument("--run", default="output", type=RUN_DIR, help="batch-run folder written by `matcher rank` (default: output)")
@@ -309,10 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_evaluate)
 
     b = add(sub, "bench", help="print speed and memory figures (synthetic profiles and the bundled corpus)")
-    b.add_argument("--top-k", type=positive_int, default=20)
+    b.add_argument("--top-k", type=positive_int, default=10)
     b.add_argument("--repeats", type=positive_int, default=3, help="runs per figure; medians are printed")
     b.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     b.add_argument("--no-batch", action="store_true", help="skip the bundled-corpus batch figures")
+    b.add_argument("--no-dask", action="store_true", help="skip the 2-worker Dask figure")
     b.set_defaults(func=_cmd_bench)
 
     return parser

@@ -953,6 +953,18 @@ def load_corpus(path: str | Path | None = None, taxonomy: Taxonomy | None = None
     return Corpus(tuple(profiles), taxonomy, partnerships, root_display, warnings)
 
 
+def validate_profile(record: Mapping[str, Any] | Profile, taxonomy: Taxonomy, source: str = "profile") -> Profile:
+    """A :class:`Profile` from a mapping in the corpus schema, checked as the loader checks a file's
+    records (the same messages); raises :class:`CorpusError`. A Profile is returned unchanged."""
+    if isinstance(record, Profile):
+        return record
+    problems: list[Problem] = []
+    prof = _build_profile(_Raw(source, 0, dict(record)), taxonomy, problems)
+    if problems or prof is None:
+        raise CorpusError(_format(problems, f"profile {source!r}"), problems)
+    return prof
+
+
 # --------------------------------------------------------------------------------------------
 # Export and statistics
 

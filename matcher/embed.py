@@ -274,8 +274,25 @@ def make_backend(backend: str, model: str | Path | None = None, show_progress: b
     return SentenceTransformerBackend(model, show_progress=show_progress)
 
 
-def encode_pieces(backend, texts: Sequence[str], cache: EmbeddingCache | None) -> tuple[np.ndarray, EncodeStats]:
-    """Vectors of ``texts`` (unique pieces), reading and filling the cache when there is one."""
+# Pieces per encoding task on a Dask cluster.
+DASK_BATCH = 2048
+
+
+def _encode_batches(backend, texts: list[str], client) -> np.ndarray:
+    """``backend.encode`` over batches of texts on a Dask cluster, results in input order."""
+    remote = client.scatter([backend], broadcast=True, hash=False)[0]
+    batches = [texts[i : i + DASK_BATCH] for i in range(0, len(texts), DASK_BATCH)]
+    futures = [client.submit(_encode_on_worker, remote, batch, pure=False) for batch in batches]
+    return np.vstack([f.result() for f in futures])
+
+
+def _encode_on_worker(backend, texts: list[str]) -> np.ndarray:
+    return backend.encode(texts)
+
+
+def encode_pieces(backend, texts: Sequence[str], cache: EmbeddingCache | None, client=None) -> tuple[np.ndarray, EncodeStats]:
+    """Vectors of ``texts`` (unique pieces), reading and filling the cache when there is one;
+    with a Dask ``client`` the new pieces are encoded in batches on its workers."""
     import time
 
     stats = EncodeStats()
@@ -290,7 +307,7 @@ def encode_pieces(backend, texts: Sequence[str], cache: EmbeddingCache | None) -
             found[text] = vec
     stats.cached = len(found)
     if todo:
-        fresh = backend.encode(todo)
+        fresh = backend.encode(todo) if client is None else _encode_batches(backend, todo, client)
         for text, vec in zip(todo, fresh, strict=True):
             found[text] = vec
             if cache is not None:
@@ -302,7 +319,7 @@ def encode_pieces(backend, texts: Sequence[str], cache: EmbeddingCache | None) -
     return out.astype(np.float32), stats
 
 
-def embed_documents(backend, sentences_per_doc: Sequence[Sequence[str]], cache: EmbeddingCache | None):
+def embed_documents(backend, sentences_per_doc: Sequence[Sequence[str]], cache: EmbeddingCache | None, client=None):
     """Document vectors (word-weighted mean of piece vectors) and per-document sentence vectors."""
     pieces: list[str] = []
     owners: list[tuple[int, int]] = []  # (document, sentence) of each piece
@@ -311,7 +328,7 @@ def embed_documents(backend, sentences_per_doc: Sequence[Sequence[str]], cache: 
             for piece in split_long(sentence):
                 pieces.append(piece)
                 owners.append((d, s))
-    vectors, stats = encode_pieces(backend, pieces, cache)
+    vectors, stats = encode_pieces(backend, pieces, cache, client)
     dim = vectors.shape[1]
     weights = np.array([len(p.split()) for p in pieces], dtype=np.float32)
     docs = np.zeros((len(sentences_per_doc), dim), dtype=np.float32)

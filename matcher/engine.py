@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,34 +25,18 @@ from matcher.corpus import (
     load_corpus,
     region_filter_ok,
     unknown_id_message,
+    validate_profile,
 )
 from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backend
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
-from matcher.explain import Explanation, contributions_of, evidence_pairs, matching_terms, shared_labels, summarise
-from matcher.features import (
-    TfidfIndex,
-    area_matrix,
-    interest_inputs,
-    language_matrix,
-    lexical_text,
-    sector_matrix,
-    split_sentences,
-)
+from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, Explanation, explain_pair
+from matcher.features import FeatureSpace, SideFeatures, split_sentences
 from matcher.gold import GoldPair, load_gold, load_gold_files
-from matcher.rank import rank_matrix, reciprocal_score, top_k
-from matcher.score import (
-    SIGNALS,
-    FusedScorer,
-    cosine_similarity,
-    declared_interest,
-    fuse,
-    language_overlap,
-    lexical_similarity,
-    sector_overlap,
-)
+from matcher.rank import BlockRunner, PairStats, pair_stats, reciprocal_score, top_k, top_k_both_ways
+from matcher.score import SIGNALS, Scorer
 from matcher.weights import Weights, load_weights
 
-__all__ = ["FILTERS", "Matcher", "check_filters", "check_k"]
+__all__ = ["FILTERS", "Matcher", "Proposals", "check_filters", "check_k"]
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +87,25 @@ def check_filters(filters: Mapping[str, object], corpus: Corpus | None = None) -
             raise UnknownIdError("filter 'exclude': " + unknown_id_message(pid, corpus.by_id))
 
 
+@dataclass(frozen=True)
+class Proposals:
+    """What a ranking emits: the top-k lists both ways and the explanation of every listed pair
+    (keyed by ``(eu_id, ca_id)``), among the profiles the filters keep."""
+
+    k: int
+    top: object  # matcher.rank.TopK
+    eu_mask: np.ndarray
+    ca_mask: np.ndarray
+    explanations: dict[tuple[str, str], Explanation]
+
+
 class Matcher:
     """Rank European x Canadian cluster pairings and explain each one.
+
+    A thin facade: ``fit`` builds each side's features once (:class:`~matcher.features.SideFeatures`)
+    and the one :class:`~matcher.score.Scorer`; ranking goes through the blockwise exact ranks of
+    :mod:`matcher.rank`; explanations come from :func:`~matcher.explain.explain_pair`, only for the
+    pairs a method returns.
 
     Parameters
     ----------
@@ -120,7 +122,11 @@ class Matcher:
     cache : bool
         Keep encoded sentences in the on-disk cache (``cache_path`` or the user cache folder).
     show_progress : bool
-        Show a progress bar while encoding (the CLI turns it on; library calls stay quiet).
+        Show progress bars while encoding and over row blocks (the CLI turns it on; library calls stay quiet).
+    client : distributed.Client or None
+        Run encoding batches and scoring blocks on this Dask cluster; results are identical.
+    block_rows : int or None
+        European rows per scoring block (default: about 4 million score cells per block).
     """
 
     def __init__(
@@ -132,6 +138,8 @@ class Matcher:
         cache: bool = True,
         cache_path: str | Path | None = None,
         show_progress: bool = False,
+        client=None,
+        block_rows: int | None = None,
     ) -> None:
         self.backend = backend
         self.model = model
@@ -140,11 +148,13 @@ class Matcher:
         self.cache = cache
         self.cache_path = cache_path
         self.show_progress = show_progress
+        self.client = client
+        self.block_rows = block_rows
 
     # ------------------------------------------------------------------ fitting
 
     def fit(self, corpus: Corpus | str | Path | None = None) -> Matcher:
-        """Embed the corpus and compute every signal for every European x Canadian pair."""
+        """Embed the corpus and build both sides' features and the scorer (no pair is scored yet)."""
         t0 = time.perf_counter()
         weights = load_weights(self.weights)  # parameters first: a bad file fails before any corpus work
         backend = make_backend(self.backend, self.model, self.show_progress)
@@ -161,23 +171,15 @@ class Matcher:
         if self.cache and backend.name != "tfidf":
             cache = EmbeddingCache(Path(self.cache_path) if self.cache_path else cache_dir() / "embeddings", backend.identity)
         sentences = [split_sentences(d) for d in descriptions]
-        docs, sent_vecs, stats = embed_documents(backend, sentences, cache)
+        docs, sent_vecs, stats = embed_documents(backend, sentences, cache, client=self.client)
         log.info("encoded %d new sentences, %d from cache, in %.2fs", stats.encoded, stats.cached, stats.seconds)
 
-        index = TfidfIndex()
-        lex = index.fit_transform([lexical_text(p) for p in profiles])
+        space = FeatureSpace()
+        lex = space.fit_transform(corpus)
+        targets = corpus.declared_targets
         n_eu = len(eu)
-        tax = corpus.taxonomy
-        fine, areas = sector_matrix(profiles, tax), area_matrix(profiles, tax)
-        lang_eu, lang_ca, lang_common = language_matrix(eu, ca)
-        eu_flag, eu_country, ca_targets = interest_inputs(corpus, eu, ca)
-        signals = {
-            "sector": sector_overlap(fine[:n_eu], fine[n_eu:], areas[:n_eu], areas[n_eu:]),
-            "semantic": cosine_similarity(docs[:n_eu], docs[n_eu:]),
-            "lexical": lexical_similarity(lex[:n_eu], lex[n_eu:]),
-            "language": language_overlap(lang_eu, lang_ca, lang_common),
-            "interest": declared_interest(eu_flag, eu_country, ca_targets),
-        }
+        eu_f = space.side(eu, [targets[p.id] for p in eu], docs[:n_eu], sentences[:n_eu], sent_vecs[:n_eu], lex[:n_eu])
+        ca_f = space.side(ca, [targets[p.id] for p in ca], docs[n_eu:], sentences[n_eu:], sent_vecs[n_eu:], lex[n_eu:])
         self.corpus_ = corpus
         self.eu_ = eu
         self.ca_ = ca
@@ -185,33 +187,38 @@ class Matcher:
         self.ca_index_ = {p.id: i for i, p in enumerate(ca)}
         self.weights_ = weights
         self.backend_ = backend
-        self.signals_ = signals
-        self.scores_ = fuse(signals, weights.weights, weights.bias)
-        self.sentences_ = sentences
-        self.sentence_vectors_ = sent_vecs
-        self.lexical_ = lex
-        self.vocabulary_ = index.vocabulary_
-        # Row views of the sparse TF-IDF matrix and rank matrices, looked up per explanation.
-        self._lex_rows = [(lex.indices[lex.indptr[r] : lex.indptr[r + 1]], lex.data[lex.indptr[r] : lex.indptr[r + 1]]) for r in range(lex.shape[0])]
-        self._rank_ec = rank_matrix(self.scores_)
-        self._rank_ce = rank_matrix(self.scores_.T).T
-        self._explained: dict[tuple[str, str], Explanation] = {}
-        self.interest_flags_ = (eu_flag, eu_country, ca_targets)
-        self.embeddings_ = docs
-        self._scorer_inputs = (
-            docs[:n_eu], docs[n_eu:], fine[:n_eu], fine[n_eu:], areas[:n_eu], areas[n_eu:],
-            lang_eu, lang_ca, lex[:n_eu], lex[n_eu:], eu_flag, eu_country, ca_targets, lang_common,
-        )
+        self.embedding_cache_ = cache
+        self.features_ = space
+        self.eu_features_ = eu_f
+        self.ca_features_ = ca_f
+        self.scorer_ = self._scorer(eu_f, ca_f, self.block_rows)
         self.known_ = self._load_known(corpus)
         self.encode_stats_ = stats
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
-    def fused_scorer(self, **options) -> FusedScorer:
-        """The blocked scorer over this corpus's inputs: the scale path, giving the same scores as
-        ``scores_``; ``options`` go to :class:`~matcher.score.FusedScorer` (``block_cols``, ``dense_density``)."""
+    def _scorer(self, eu: SideFeatures, ca: SideFeatures, block_rows: int | None) -> Scorer:
+        return Scorer(eu, ca, self.weights_.weights, self.weights_.bias, self.features_.lingua_franca_, block_rows=block_rows)
+
+    def _runner(self, desc: str = "scoring") -> BlockRunner:
+        return BlockRunner(self.client, self.show_progress, desc)
+
+    def signal_matrices(self) -> dict[str, np.ndarray]:
+        """Every signal for every pair (``n_eu x n_ca`` each, id order), from the scorer: dense, for the evaluation."""
         self._check_fitted()
-        return FusedScorer(self.weights_.weights, self.weights_.bias, *self._scorer_inputs, **options)
+        return self.scorer_.signal_matrices()
+
+    def score_matrix(self) -> np.ndarray:
+        """The fused score of every pair (``n_eu x n_ca``), from the scorer: dense, for the evaluation."""
+        self._check_fitted()
+        return self.scorer_.score_matrix()
+
+    def signal_matrix(self, name: str) -> np.ndarray:
+        """The ``n_eu x n_ca`` matrix of one signal, rows and columns in id order."""
+        self._check_fitted()
+        if name not in SIGNALS:
+            raise ParameterError(f"signal must be one of {', '.join(SIGNALS)}; got {name!r}")
+        return self.scorer_.signal_matrices()[name]
 
     def _load_known(self, corpus: Corpus) -> dict[tuple[str, str], str]:
         if self.gold is False:
@@ -229,7 +236,7 @@ class Matcher:
         return {(g.eu_id, g.ca_id): g.kind for g in pairs}
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "scores_"):
+        if not hasattr(self, "scorer_"):
             raise NotFittedError("this Matcher is not fitted yet; call fit(corpus) before rank, pairings or explain")
 
     # ------------------------------------------------------------------ filters
@@ -262,16 +269,41 @@ class Matcher:
         mask = np.array([passes(p) for p in profiles], dtype=bool)
         return mask
 
-    def _masked_scores(self, filters: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        eu_mask = self._mask(self.eu_, filters)
-        ca_mask = self._mask(self.ca_, filters)
-        scores = np.where(eu_mask[:, None] & ca_mask[None, :], self.scores_, -np.inf)
-        return scores, eu_mask, ca_mask
-
     # ------------------------------------------------------------------ queries
 
     def _side_of(self, profile_id: str) -> str:
         return self.corpus_.get(profile_id).side  # an unknown id raises with the closest ids
+
+    def _explain_stats(self, scorer: Scorer, eu_idx, ca_idx, stats: PairStats) -> dict[tuple[str, str], Explanation]:
+        """Explanations of the pairs ``(eu_idx[p], ca_idx[p])`` from their stats."""
+        eu, ca = scorer.eu, scorer.ca
+        out = {}
+        for p, (i, j) in enumerate(zip(eu_idx, ca_idx, strict=True)):
+            key = (eu.profiles[i].id, ca.profiles[j].id)
+            values = {name: float(stats.signals[name][p]) for name in SIGNALS}
+            out[key] = explain_pair(
+                eu, int(i), ca, int(j), float(stats.score[p]), values, (stats.rank_eu_to_ca[p], stats.rank_ca_to_eu[p]),
+                self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, self.known_.get(key),
+            )
+        return out
+
+    def propose(self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), **filters: object) -> Proposals:
+        """Top-``k`` both ways among the profiles the filters keep, and the explanation of every pair
+        listed in ``directions``: exact ranks, computed block by block (no all-pairs matrix)."""
+        self._check_fitted()
+        k = check_k(k)
+        eu_mask, ca_mask = self._mask(self.eu_, filters), self._mask(self.ca_, filters)
+        top = top_k_both_ways(self.scorer_, k, eu_mask, ca_mask, self._runner("top-k"))
+        pairs = set()
+        if "eu_to_ca" in directions:
+            rows, r = np.nonzero(np.isfinite(top.row_val) & eu_mask[:, None])
+            pairs.update(zip(rows.tolist(), top.row_idx[rows, r].tolist(), strict=True))
+        if "ca_to_eu" in directions:
+            cols, r = np.nonzero(np.isfinite(top.col_val) & ca_mask[:, None])
+            pairs.update(zip(top.col_idx[cols, r].tolist(), cols.tolist(), strict=True))
+        eu_idx, ca_idx = (np.array(x, dtype=np.int64) for x in zip(*sorted(pairs), strict=True)) if pairs else (np.zeros(0, np.int64),) * 2
+        stats = pair_stats(self.scorer_, eu_idx, ca_idx, eu_mask, ca_mask, self._runner("ranks"))
+        return Proposals(k, top, eu_mask, ca_mask, self._explain_stats(self.scorer_, eu_idx, ca_idx, stats))
 
     def rank(self, profile_id: str, k: int = 10, **filters: object) -> pd.DataFrame:
         """Top-``k`` candidates from the other side for one profile, best first.
@@ -280,66 +312,64 @@ class Matcher:
         candidates before the top-k; see ``FILTERS``.
         """
         self._check_fitted()
-        side = self._side_of(profile_id)
-        if side == "eu":
-            row = np.where(self._mask(self.ca_, filters), self.scores_[self.eu_index_[profile_id]], -np.inf)
+        direction = EU_TO_CA if self._side_of(profile_id) == "eu" else CA_TO_EU
+        k = check_k(k)
+        return self._query_frame(self.scorer_, direction, self._index(direction.query)[profile_id], k, filters)
+
+    def _index(self, side: str) -> dict[str, int]:
+        return self.eu_index_ if side == "eu" else self.ca_index_
+
+    def _query_frame(self, scorer: Scorer, direction: Direction, q: int, k: int, filters: Mapping[str, object]) -> pd.DataFrame:
+        """Top-``k`` of query row ``q`` of ``direction.query``'s side of ``scorer``, as a frame."""
+        cand_profiles = scorer.ca.profiles if direction.query == "eu" else scorer.eu.profiles
+        cand_mask = self._mask(cand_profiles, filters)
+        n_query = scorer.shape[0] if direction.query == "eu" else scorer.shape[1]
+        query_mask = np.zeros(n_query, dtype=bool)
+        query_mask[q] = True
+        eu_mask, ca_mask = direction.pair(query_mask, cand_mask)
+        if direction.query == "eu":
+            idx, val = top_k(_masked_row(scorer, scorer.block_of(q), q, ca_mask), k)
+            best, cands = val[0], idx[0]
         else:
-            row = np.where(self._mask(self.eu_, filters), self.scores_[:, self.ca_index_[profile_id]], -np.inf)
-        return self._direction_frame(side, [profile_id], row[None, :], check_k(k))
+            top = top_k_both_ways(scorer, k, eu_mask, ca_mask, self._runner("top-k"))
+            best, cands = top.col_val[q], top.col_idx[q]
+        cands = cands[np.isfinite(best)]
+        eu_idx, ca_idx = direction.pair(np.full(len(cands), q, dtype=np.int64), cands.astype(np.int64))
+        # Ranks in the query's direction among the filtered candidates; in the other, among all.
+        stats = pair_stats(scorer, eu_idx, ca_idx, eu_mask if direction.query == "ca" else None, ca_mask if direction.query == "eu" else None, self._runner("ranks"))
+        explained = self._explain_stats(scorer, eu_idx, ca_idx, stats)
+        query = (scorer.eu if direction.query == "eu" else scorer.ca).profiles[q]
+        rows_out = []
+        for r, c in enumerate(cands, start=1):
+            cand = cand_profiles[c]
+            e, a = direction.pair(query, cand)
+            rows_out.append(_direction_row(explained[(e.id, a.id)], query, cand, r))
+        return _frame(rows_out, _direction_columns())
 
     def rankings(self, direction: str = "eu_to_ca", k: int = 10, **filters: object) -> pd.DataFrame:
         """Top-``k`` for every query of one direction (``eu_to_ca`` or ``ca_to_eu``), filters applied."""
         self._check_fitted()
-        if direction not in ("eu_to_ca", "ca_to_eu"):
+        if direction not in DIRECTIONS:
             raise ParameterError(f"direction must be 'eu_to_ca' or 'ca_to_eu'; got {direction!r}")
-        scores, eu_mask, ca_mask = self._masked_scores(filters)
-        if direction == "eu_to_ca":
-            ids = [p.id for p, keep in zip(self.eu_, eu_mask, strict=True) if keep]
-            matrix = scores[eu_mask]
-            return self._direction_frame("eu", ids, matrix, check_k(k))
-        ids = [p.id for p, keep in zip(self.ca_, ca_mask, strict=True) if keep]
-        matrix = scores.T[ca_mask]
-        return self._direction_frame("ca", ids, matrix, check_k(k))
+        return self.direction_frame(self.propose(k, (direction,), **filters), direction)
 
-    def _direction_frame(self, side: str, query_ids: Sequence[str], matrix: np.ndarray, k: int) -> pd.DataFrame:
-        queries = self.eu_ if side == "eu" else self.ca_
-        cands = self.ca_ if side == "eu" else self.eu_
-        qindex = self.eu_index_ if side == "eu" else self.ca_index_
-        cols, vals = top_k(matrix, k) if len(query_ids) else (np.empty((0, 0), int), np.empty((0, 0)))
+    def direction_frame(self, proposals: Proposals, direction: str) -> pd.DataFrame:
+        """One direction's ranked rows (query, rank, candidate, score, contributions, why) of ``proposals``."""
+        d = DIRECTIONS[direction]
+        top = proposals.top
+        queries, cands = (self.eu_, self.ca_) if d.query == "eu" else (self.ca_, self.eu_)
+        mask = proposals.eu_mask if d.query == "eu" else proposals.ca_mask
+        idx, val = (top.row_idx, top.row_val) if d.query == "eu" else (top.col_idx, top.col_val)
         rows = []
-        for qi, qid in enumerate(query_ids):
-            q = queries[qindex[qid]]
-            for r, (c, v) in enumerate(zip(cols[qi], vals[qi], strict=True), start=1):
+        for q in np.flatnonzero(mask):
+            query = queries[q]
+            for r, (c, v) in enumerate(zip(idx[q], val[q], strict=True), start=1):
                 if not np.isfinite(v):
                     break
                 cand = cands[c]
-                e, a = (q, cand) if side == "eu" else (cand, q)
-                rows.append(self._pair_row(e, a, rank=r, query=q, candidate=cand))
+                e, a = d.pair(query, cand)
+                rows.append(_direction_row(proposals.explanations[(e.id, a.id)], query, cand, r))
         return _frame(rows, _direction_columns())
-
-    def _pair_values(self, e: Profile, c: Profile) -> tuple[float, dict[str, float]]:
-        i, j = self.eu_index_[e.id], self.ca_index_[c.id]
-        values = {name: float(self.signals_[name][i, j]) for name in SIGNALS}
-        return float(self.scores_[i, j]), values
-
-    def _pair_row(self, e: Profile, c: Profile, rank: int, query: Profile, candidate: Profile) -> dict:
-        ex = self.explain(e.id, c.id)
-        row = {
-            "query_id": query.id,
-            "query_name": query.name,
-            "query_country": query.country,
-            "rank": rank,
-            "candidate_id": candidate.id,
-            "candidate_name": candidate.name,
-            "candidate_country": candidate.country,
-            "score": ex.score,
-        }
-        for con in ex.contributions:
-            row[f"contrib_{con.signal}"] = con.contribution
-        row["shared_sectors"] = "; ".join(ex.shared_sectors)
-        row["known_partner"] = ex.known_partner or ""
-        row["why"] = ex.summary
-        return row
 
     def pairings(self, k: int = 10, **filters: object) -> pd.DataFrame:
         """Every pair proposed in either direction's top-``k``, with both ranks and the reciprocal score.
@@ -347,17 +377,13 @@ class Matcher:
         Sorted by reciprocal score (``2 / (rank_eu_to_ca + rank_ca_to_eu)``), then score, then ids.
         Ranks are among the candidates left by the filters.
         """
-        self._check_fitted()
-        k = check_k(k)
-        scores, eu_mask, ca_mask = self._masked_scores(filters)
-        r_ec = rank_matrix(scores)  # rank of each Canadian candidate for each European query
-        r_ce = rank_matrix(scores.T).T  # rank of each European candidate for each Canadian query
-        proposed = ((r_ec <= k) | (r_ce <= k)) & eu_mask[:, None] & ca_mask[None, :]
-        recip = reciprocal_score(r_ec, r_ce)
+        return self.pairing_frame(self.propose(k, **filters))
+
+    def pairing_frame(self, proposals: Proposals) -> pd.DataFrame:
+        """The pairings table of ``proposals`` (see :meth:`pairings`)."""
         rows = []
-        for i, j in zip(*np.nonzero(proposed), strict=True):
-            e, c = self.eu_[i], self.ca_[j]
-            ex = self.explain(e.id, c.id)
+        for (eu_id, ca_id), ex in sorted(proposals.explanations.items()):
+            e, c = self.corpus_.get(eu_id), self.corpus_.get(ca_id)
             rows.append(
                 {
                     "eu_id": e.id,
@@ -365,10 +391,10 @@ class Matcher:
                     "eu_country": e.country,
                     "ca_id": c.id,
                     "ca_name": c.name,
-                    "reciprocal_score": float(recip[i, j]),
+                    "reciprocal_score": float(reciprocal_score(ex.rank_eu_to_ca, ex.rank_ca_to_eu)),
                     "score": ex.score,
-                    "rank_eu_to_ca": int(r_ec[i, j]),
-                    "rank_ca_to_eu": int(r_ce[i, j]),
+                    "rank_eu_to_ca": ex.rank_eu_to_ca,
+                    "rank_ca_to_eu": ex.rank_ca_to_eu,
                     "shared_sectors": "; ".join(ex.shared_sectors),
                     "known_partner": ex.known_partner or "",
                     "why": ex.summary,
@@ -385,49 +411,83 @@ class Matcher:
         self._check_fitted()
         if eu_id in self.ca_index_ and ca_id in self.eu_index_:
             eu_id, ca_id = ca_id, eu_id
-        cached = self._explained.get((eu_id, ca_id))
-        if cached is not None:
-            return cached
         e = self.corpus_.get(eu_id)
         c = self.corpus_.get(ca_id)
         if e.side != "eu" or c.side != "ca":
             raise ParameterError(f"explain needs one European and one Canadian id; got {eu_id!r} ({e.side}) and {ca_id!r} ({c.side})")
-        i, j = self.eu_index_[e.id], self.ca_index_[c.id]
-        n_eu = len(self.eu_)
-        score, values = self._pair_values(e, c)
-        contributions = contributions_of(values, self.weights_.weights)
-        sectors, areas = shared_labels(e, c, self.corpus_.taxonomy)
-        evidence = evidence_pairs(self.sentences_[i], self.sentences_[n_eu + j], self.sentence_vectors_[i], self.sentence_vectors_[n_eu + j])
-        terms = matching_terms(self._lex_rows[i], self._lex_rows[n_eu + j], self.vocabulary_, e, c)
-        eu_flag, eu_country, ca_targets = self.interest_flags_
-        interest = {"eu": bool(eu_flag[i]), "ca": bool((eu_country[i] @ ca_targets[j]) > 0)}
-        rank_ec, rank_ce = int(self._rank_ec[i, j]), int(self._rank_ce[i, j])
-        ex = Explanation(
-            eu_id=e.id,
-            ca_id=c.id,
-            eu_name=e.name,
-            ca_name=c.name,
-            score=score,
-            bias=self.weights_.bias,
-            contributions=contributions,
-            shared_sectors=sectors,
-            shared_areas=areas,
-            evidence=evidence,
-            terms=terms,
-            summary=summarise(e, c, contributions, sectors, areas, terms, interest),
-            rank_eu_to_ca=rank_ec,
-            rank_ca_to_eu=rank_ce,
-            known_partner=self.known_.get((e.id, c.id)),
-        )
-        self._explained[(e.id, c.id)] = ex
-        return ex
+        i, j = np.array([self.eu_index_[e.id]]), np.array([self.ca_index_[c.id]])
+        stats = pair_stats(self.scorer_, i, j, runner=self._runner("ranks"))
+        return self._explain_stats(self.scorer_, i, j, stats)[(e.id, c.id)]
 
-    def signal_matrix(self, name: str) -> np.ndarray:
-        """The ``n_eu x n_ca`` matrix of one signal, rows and columns in id order."""
+    # ------------------------------------------------------------------ profiles outside the corpus
+
+    def profile_features(self, profiles: Sequence[Profile]) -> SideFeatures:
+        """Features of profiles that are not in the fitted corpus, on the fitted columns: their text
+        is embedded (through the cache as usual) and projected on the fitted TF-IDF vocabulary."""
         self._check_fitted()
-        if name not in self.signals_:
-            raise ParameterError(f"signal must be one of {', '.join(SIGNALS)}; got {name!r}")
-        return self.signals_[name]
+        sentences = [split_sentences(p.description) for p in profiles]
+        docs, sent_vecs, _ = embed_documents(self.backend_, sentences, self.embedding_cache_, client=self.client)
+        return self.features_.side(profiles, [p.target_markets for p in profiles], docs, sentences, sent_vecs)
+
+    def rank_profile(self, profile: Profile | Mapping[str, object], k: int = 10, **filters: object) -> pd.DataFrame:
+        """Top-``k`` candidates of the fitted corpus's other side for a profile that is not in it
+        (a :class:`~matcher.corpus.Profile` or a mapping in the corpus schema), without refitting.
+
+        The same columns as :meth:`rank`; filters apply to the candidates. Declared interest uses
+        the profile's own ``target_markets`` (it belongs to no partnership of the corpus).
+        """
+        return self.rank_profiles([profile], k, **filters)
+
+    def rank_profiles(self, profiles: Sequence[Profile | Mapping[str, object]], k: int = 10, **filters: object) -> pd.DataFrame:
+        """:meth:`rank_profile` for several profiles (each ranked as the only new one), rows concatenated."""
+        self._check_fitted()
+        k = check_k(k)
+        checked = [validate_profile(p, self.corpus_.taxonomy) for p in profiles]
+        feats = self.profile_features(checked)
+        frames = []
+        for n, prof in enumerate(checked):
+            one = _take(feats, n)
+            if prof.side == "eu":
+                scorer = self._scorer(self.eu_features_.append(one), self.ca_features_, self.scorer_.block_rows)
+                direction, q = EU_TO_CA, len(self.eu_)
+            else:
+                scorer = self._scorer(self.eu_features_, self.ca_features_.append(one), self.scorer_.block_rows)
+                direction, q = CA_TO_EU, len(self.ca_)
+            frames.append(self._query_frame(scorer, direction, q, k, filters))
+        return pd.concat(frames, ignore_index=True) if frames else _frame([], _direction_columns())
+
+
+def _take(side: SideFeatures, i: int) -> SideFeatures:
+    """Row ``i`` of ``side`` as a one-row SideFeatures."""
+    return SideFeatures(
+        side.profiles[i : i + 1], side.embeddings[i : i + 1], side.fine[i : i + 1], side.areas[i : i + 1], side.languages[i : i + 1],
+        side.lexical[i : i + 1], side.country[i : i + 1], side.targets[i : i + 1], side.sentences[i : i + 1], side.sentence_vectors[i : i + 1],
+    )
+
+
+def _masked_row(scorer: Scorer, rows: slice, q: int, ca_mask: np.ndarray) -> np.ndarray:
+    """Scores of European row ``q`` (scored within its block) against the candidates ``ca_mask`` keeps."""
+    scores = scorer.scores(rows)[q - rows.start]
+    return np.where(ca_mask, scores, -np.inf)[None, :]
+
+
+def _direction_row(ex: Explanation, query: Profile, candidate: Profile, rank: int) -> dict:
+    row = {
+        "query_id": query.id,
+        "query_name": query.name,
+        "query_country": query.country,
+        "rank": rank,
+        "candidate_id": candidate.id,
+        "candidate_name": candidate.name,
+        "candidate_country": candidate.country,
+        "score": ex.score,
+    }
+    for con in ex.contributions:
+        row[f"contrib_{con.signal}"] = con.contribution
+    row["shared_sectors"] = "; ".join(ex.shared_sectors)
+    row["known_partner"] = ex.known_partner or ""
+    row["why"] = ex.summary
+    return row
 
 
 def check_k(k: int) -> int:

@@ -16,7 +16,25 @@ import numpy as np
 from matcher.corpus import Profile, Taxonomy
 from matcher.score import SIGNALS
 
-__all__ = ["Contribution", "Evidence", "Explanation", "evidence_pairs", "matching_terms"]
+__all__ = ["CA_TO_EU", "DIRECTIONS", "EU_TO_CA", "Contribution", "Direction", "Evidence", "Explanation", "evidence_pairs", "explain_pair", "matching_terms"]
+
+
+@dataclass(frozen=True, slots=True)
+class Direction:
+    """Which side asks and which is ranked: ``eu_to_ca`` (European queries) or ``ca_to_eu``."""
+
+    name: str
+    query: str
+    candidate: str
+
+    def pair(self, query, candidate):
+        """``(european, canadian)`` of a query and one of its candidates."""
+        return (query, candidate) if self.query == "eu" else (candidate, query)
+
+
+EU_TO_CA = Direction("eu_to_ca", "eu", "ca")
+CA_TO_EU = Direction("ca_to_eu", "ca", "eu")
+DIRECTIONS = {d.name: d for d in (EU_TO_CA, CA_TO_EU)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +160,45 @@ def shared_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy) -> tuple[tuple[s
     eu_areas, ca_areas = taxonomy.areas_of(eu.sectors), set(taxonomy.areas_of(ca.sectors))
     areas = tuple(taxonomy.label(a) for a in eu_areas if a in ca_areas)
     return sectors, areas
+
+
+def explain_pair(
+    eu,
+    i: int,
+    ca,
+    j: int,
+    score: float,
+    values: Mapping[str, float],
+    ranks: tuple[int, int],
+    weights: Mapping[str, float],
+    bias: float,
+    taxonomy: Taxonomy,
+    vocabulary: np.ndarray,
+    known_partner: str | None = None,
+) -> Explanation:
+    """Explain European row ``i`` of ``eu`` and Canadian row ``j`` of ``ca`` (two
+    :class:`~matcher.features.SideFeatures`) from the pair's score, signal values and ranks as the
+    scorer gave them: a pure function, called only for pairs that are shown or written."""
+    e, c = eu.profiles[i], ca.profiles[j]
+    contributions = contributions_of(values, weights)
+    sectors, areas = shared_labels(e, c, taxonomy)
+    evidence = evidence_pairs(eu.sentences[i], ca.sentences[j], eu.sentence_vectors[i], ca.sentence_vectors[j])
+    terms = matching_terms(eu.lexical_row(i), ca.lexical_row(j), vocabulary, e, c)
+    interest = {"eu": bool(eu.targets[i] @ ca.country[j] > 0), "ca": bool(eu.country[i] @ ca.targets[j] > 0)}
+    return Explanation(
+        eu_id=e.id,
+        ca_id=c.id,
+        eu_name=e.name,
+        ca_name=c.name,
+        score=float(score),
+        bias=float(bias),
+        contributions=contributions,
+        shared_sectors=sectors,
+        shared_areas=areas,
+        evidence=evidence,
+        terms=terms,
+        summary=summarise(e, c, contributions, sectors, areas, terms, interest),
+        rank_eu_to_ca=int(ranks[0]),
+        rank_ca_to_eu=int(ranks[1]),
+        known_partner=known_partner,
+    )

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,11 +17,10 @@ from matcher.corpus import EUROPEAN_COUNTRIES, Corpus, Profile, Taxonomy
 __all__ = [
     "LINGUA_FRANCA",
     "STOP_WORDS",
+    "FeatureSpace",
+    "SideFeatures",
     "TfidfIndex",
     "area_matrix",
-    "country_matrix",
-    "interest_inputs",
-    "language_matrix",
     "lexical_text",
     "sector_matrix",
     "split_sentences",
@@ -73,50 +73,6 @@ def area_matrix(profiles: Sequence[Profile], taxonomy: Taxonomy) -> np.ndarray:
 LINGUA_FRANCA = frozenset({"en"})
 
 
-def language_matrix(left: Sequence[Profile], right: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """0/1 working-language matrices for both sides over their joint language vocabulary, and a
-    0/1 vector marking which of those languages are lingua francas."""
-    vocab = sorted({lang for p in (*left, *right) for lang in p.languages})
-    index = {lang: j for j, lang in enumerate(vocab)}
-
-    def build(profiles: Sequence[Profile]) -> np.ndarray:
-        m = np.zeros((len(profiles), len(vocab)), dtype=np.float32)
-        for i, p in enumerate(profiles):
-            m[i, [index[lang] for lang in p.languages]] = 1.0
-        return m
-
-    common = np.array([lang in LINGUA_FRANCA for lang in vocab], dtype=bool)
-    return build(left), build(right), common
-
-
-def country_matrix(profiles: Sequence[Profile], countries: Sequence[str]) -> np.ndarray:
-    """One-hot country of each profile over ``countries``."""
-    index = {c: j for j, c in enumerate(countries)}
-    out = np.zeros((len(profiles), len(countries)), dtype=np.float32)
-    for i, p in enumerate(profiles):
-        out[i, index[p.country]] = 1.0
-    return out
-
-
-def interest_inputs(corpus: Corpus, eu: Sequence[Profile], ca: Sequence[Profile]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs of the declared-interest signal.
-
-    Returns ``eu_targets_ca`` (one 0/1 per European profile: it or its partnership names Canada),
-    ``eu_country`` (one-hot country of each European profile) and ``ca_targets`` (one 0/1 row per
-    Canadian profile over the same countries: it names that country, or the EU as a whole).
-    """
-    countries = sorted({p.country for p in eu})
-    targets = corpus.declared_targets
-    eu_flag = np.array([1.0 if "CA" in targets[p.id] else 0.0 for p in eu], dtype=np.float32)
-    ca_targets = np.zeros((len(ca), len(countries)), dtype=np.float32)
-    for i, p in enumerate(ca):
-        named = set(targets[p.id])
-        if "EU" in named:
-            named |= EUROPEAN_COUNTRIES
-        ca_targets[i] = [1.0 if c in named else 0.0 for c in countries]
-    return eu_flag, country_matrix(eu, countries), ca_targets
-
-
 # A short English stop-word list (articles, pronouns, auxiliaries, prepositions, conjunctions).
 STOP_WORDS = frozenset(
     ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours"]
@@ -125,6 +81,8 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # nothing to fold: NFKD leaves ASCII unchanged
+        return text.lower()
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text)
@@ -142,31 +100,165 @@ class TfidfIndex:
 
     The same weighting as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` (a test checks it),
     written with numpy and scipy only so the batch job does not pay scikit-learn's import time.
+    ``transform`` projects new texts on the fitted vocabulary and idf (unknown terms are dropped).
     """
 
-    def fit_transform(self, texts: Sequence[str]):
-        from scipy import sparse
+    def fit(self, texts: Sequence[str]) -> TfidfIndex:
+        self.fit_transform(texts)
+        return self
 
+    def fit_transform(self, texts: Sequence[str]):
         docs = [tokenize(t) for t in texts]
         vocab = sorted({tok for d in docs for tok in d})
-        index = {tok: j for j, tok in enumerate(vocab)}
+        self.vocabulary_ = np.array(vocab, dtype=object)
+        self.index_ = {tok: j for j, tok in enumerate(vocab)}
+        tf = self._counts(docs)
+        df = np.bincount(tf.indices, minlength=len(vocab))
+        self.idf_ = np.log((1 + len(docs)) / (1 + df)) + 1.0
+        return self._weigh(tf)
+
+    def transform(self, texts: Sequence[str]):
+        """TF-IDF rows of new texts over the fitted vocabulary; the same values ``fit_transform`` gives a text it saw."""
+        if not hasattr(self, "idf_"):
+            from matcher.errors import NotFittedError
+
+            raise NotFittedError("TfidfIndex is not fitted; call fit(texts) first")
+        return self._weigh(self._counts([tokenize(t) for t in texts]))
+
+    def _counts(self, docs: Sequence[Sequence[str]]):
+        from scipy import sparse
+
+        index = self.index_
         rows, cols, counts = [], [], []
         for i, doc in enumerate(docs):
             tally: dict[int, int] = {}
             for tok in doc:
-                j = index[tok]
-                tally[j] = tally.get(j, 0) + 1
+                j = index.get(tok)
+                if j is not None:
+                    tally[j] = tally.get(j, 0) + 1
             for j, n in sorted(tally.items()):
                 rows.append(i)
                 cols.append(j)
                 counts.append(n)
-        tf = sparse.csr_matrix((np.array(counts, dtype=np.float64), (rows, cols)), shape=(len(docs), len(vocab)))
-        df = np.bincount(tf.indices, minlength=len(vocab))
-        idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
+        return sparse.csr_matrix((np.array(counts, dtype=np.float64), (rows, cols)), shape=(len(docs), len(index)))
+
+    def _weigh(self, tf):
+        from scipy import sparse
+
         tf.data = 1.0 + np.log(tf.data)
-        x = tf.multiply(idf[None, :]).tocsr()
+        x = tf.multiply(self.idf_[None, :]).tocsr()
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
         x = sparse.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ x
-        self.vocabulary_ = np.array(vocab, dtype=object)
-        self.idf_ = idf
         return x.tocsr()
+
+
+@dataclass(frozen=True, eq=False)
+class SideFeatures:
+    """Everything the signals and explanations need of one side's profiles, rows in profile order.
+
+    Built once per side (:meth:`FeatureSpace.side`); every matrix is a plain array over the
+    columns of the fitted :class:`FeatureSpace`.
+    """
+
+    profiles: tuple[Profile, ...]
+    embeddings: np.ndarray  # n x dim, unit rows
+    fine: np.ndarray  # n x fine sectors, 0/1
+    areas: np.ndarray  # n x priority areas, 0/1
+    languages: np.ndarray  # n x working languages, 0/1
+    lexical: object  # n x terms, scipy CSR TF-IDF rows
+    country: np.ndarray  # n x countries, one-hot
+    targets: np.ndarray  # n x countries, 0/1: declared target markets
+    sentences: tuple[tuple[str, ...], ...]
+    sentence_vectors: tuple[np.ndarray, ...]
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    @property
+    def ids(self) -> list[str]:
+        return [p.id for p in self.profiles]
+
+    def lexical_row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(term indices, weights)`` of row ``i``'s TF-IDF vector."""
+        x = self.lexical
+        return x.indices[x.indptr[i] : x.indptr[i + 1]], x.data[x.indptr[i] : x.indptr[i + 1]]
+
+    def append(self, other: SideFeatures) -> SideFeatures:
+        """These rows followed by ``other``'s (same feature space)."""
+        from scipy import sparse
+
+        return SideFeatures(
+            self.profiles + other.profiles,
+            np.vstack([self.embeddings, other.embeddings]),
+            np.vstack([self.fine, other.fine]),
+            np.vstack([self.areas, other.areas]),
+            np.vstack([self.languages, other.languages]),
+            sparse.vstack([self.lexical, other.lexical], format="csr"),
+            np.vstack([self.country, other.country]),
+            np.vstack([self.targets, other.targets]),
+            self.sentences + other.sentences,
+            self.sentence_vectors + other.sentence_vectors,
+        )
+
+
+class FeatureSpace:
+    """The columns every side's features share, learned from a corpus (scikit-learn style).
+
+    ``fit`` learns the sector and area codes, the working-language vocabulary (with its lingua
+    franca mask), the countries of declared interest and the TF-IDF vocabulary; ``side`` builds a
+    :class:`SideFeatures` for any validated profiles, in the corpus or not.
+    """
+
+    def fit(self, corpus: Corpus) -> FeatureSpace:
+        self.fit_transform(corpus)
+        return self
+
+    def fit_transform(self, corpus: Corpus):
+        """Fit on ``corpus`` and return the TF-IDF rows of its profiles (European then Canadian)."""
+        profiles = (*corpus.eu, *corpus.ca)
+        self.taxonomy_ = corpus.taxonomy
+        self.languages_ = tuple(sorted({lang for p in profiles for lang in p.languages}))
+        self.lingua_franca_ = np.array([lang in LINGUA_FRANCA for lang in self.languages_], dtype=bool)
+        # Countries a European profile can be from, and Canada: both directions of declared interest.
+        self.countries_ = tuple(sorted(EUROPEAN_COUNTRIES | {p.country for p in corpus.eu} | {"CA"}))
+        self.tfidf_ = TfidfIndex()
+        return self.tfidf_.fit_transform([lexical_text(p) for p in profiles])
+
+    def side(
+        self,
+        profiles: Sequence[Profile],
+        targets: Sequence[Iterable[str]],
+        embeddings: np.ndarray,
+        sentences: Sequence[Sequence[str]],
+        sentence_vectors: Sequence[np.ndarray],
+        lexical=None,
+    ) -> SideFeatures:
+        """Features of ``profiles`` with their declared target markets, document and sentence
+        vectors; ``lexical`` rows are projected on the fitted vocabulary unless given."""
+        langs = {lang: j for j, lang in enumerate(self.languages_)}
+        countries = {c: j for j, c in enumerate(self.countries_)}
+        lang = np.zeros((len(profiles), len(langs)), dtype=np.float32)
+        country = np.zeros((len(profiles), len(countries)), dtype=np.float32)
+        target = np.zeros((len(profiles), len(countries)), dtype=np.float32)
+        for i, (p, named) in enumerate(zip(profiles, targets, strict=True)):
+            lang[i, [langs[x] for x in p.languages if x in langs]] = 1.0
+            if p.country in countries:
+                country[i, countries[p.country]] = 1.0
+            named = set(named)
+            if p.side == "ca" and "EU" in named:
+                named |= EUROPEAN_COUNTRIES
+            target[i, [countries[c] for c in sorted(named) if c in countries]] = 1.0
+        if lexical is None:
+            lexical = self.tfidf_.transform([lexical_text(p) for p in profiles])
+        return SideFeatures(
+            tuple(profiles),
+            np.asarray(embeddings, dtype=np.float32),
+            sector_matrix(profiles, self.taxonomy_),
+            area_matrix(profiles, self.taxonomy_),
+            lang,
+            lexical.tocsr(),
+            country,
+            target,
+            tuple(tuple(s) for s in sentences),
+            tuple(sentence_vectors),
+        )

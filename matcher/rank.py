@@ -1,19 +1,20 @@
-"""Rank stage: exact top-k, full rank matrices and the reciprocal ordering, all deterministic.
+"""Rank stage: exact top-k both ways and exact ranks of chosen pairs, block by block, all deterministic.
 
-Ties always break by column index; callers keep candidates sorted by id, so ties break by id.
+Ties always break by index; callers keep candidates sorted by id, so ties break by id.
+``rank_matrix`` ranks a dense matrix (the evaluation's and the tests' reference).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from matcher._checks import ParamChecks, is_int
 from matcher.errors import ParameterError
 
-__all__ = ["blocked_top_k", "n_workers", "rank_matrix", "reciprocal_score", "top_k"]
+__all__ = ["BlockRunner", "PairStats", "TopK", "pair_stats", "rank_matrix", "reciprocal_score", "top_k", "top_k_both_ways"]
 
 
 def _group_max(scores: np.ndarray, width: int) -> np.ndarray:
@@ -113,108 +114,174 @@ def reciprocal_score(rank_eu_to_ca: np.ndarray, rank_ca_to_eu: np.ndarray) -> np
     return 2.0 / (np.asarray(rank_eu_to_ca, dtype=np.float64) + np.asarray(rank_ca_to_eu, dtype=np.float64))
 
 
-def n_workers(n_jobs: int | None) -> int:
-    """Worker count for scikit-learn's ``n_jobs`` convention: None is 1, -1 all usable cores, -2 all but one."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cores = os.cpu_count() or 1
-    if n_jobs is None:
-        return 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ParameterError(f"n_jobs must be None, a positive int, or a negative int (-1 = all {cores} cores); got {n_jobs!r}")
-    return int(n_jobs) if n_jobs > 0 else max(1, cores + 1 + int(n_jobs))
+@dataclass(frozen=True)
+class TopK:
+    """Best ``k`` both ways: ``row_idx``/``row_val`` (European rows x k Canadian columns) and
+    ``col_idx``/``col_val`` (Canadian columns x k European rows), best first, ties by lower index;
+    ``-inf`` marks filtered-out candidates and pads lists shorter than k."""
+
+    row_idx: np.ndarray
+    row_val: np.ndarray
+    col_idx: np.ndarray
+    col_val: np.ndarray
 
 
-def blocked_top_k(
-    score_block: Callable[[slice], np.ndarray],
-    n_rows: int,
-    n_cols: int,
-    k: int,
-    block_rows: int = 256,
-    columns: bool = True,
-    n_jobs: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Top-k in both directions of an ``n_rows x n_cols`` score matrix never held whole in memory.
+@dataclass(frozen=True)
+class PairStats:
+    """Score, signal values and exact ranks both ways of chosen pairs, in the order asked."""
 
-    ``score_block(rows)`` returns the scores of a slice of rows against every column. A scorer may
-    instead offer ``column_tiles`` (slices covering the columns) and ``score_into(rows, cols, out)``
-    (as :class:`matcher.score.FusedScorer` does): the scores of a tile then go into a reused buffer
-    small enough to stay in the CPU cache until a compiled kernel has merged them into every row's
-    best k and a running best k per column. Peak memory is one tile per worker plus the lists,
-    whatever the number of rows.
+    score: np.ndarray
+    signals: dict[str, np.ndarray]
+    rank_eu_to_ca: np.ndarray
+    rank_ca_to_eu: np.ndarray
 
-    ``n_jobs`` worker threads (scikit-learn's convention: None = 1, -1 = all cores) take row blocks
-    in turn; the scorer is then called from several threads at once, and BLAS is held to one thread
-    per worker while they run. The result does not depend on ``n_jobs``, ``block_rows`` or the tiles.
 
-    With ``columns=False`` only the row direction is computed (the last two results are None).
-    Returns ``(row_idx, row_val, col_idx, col_val)``: ``row_idx`` is ``n_rows x k`` column indices,
-    ``col_idx`` is ``n_cols x k`` row indices, best first, ties by lower index; ``-inf`` scores are
-    ranked like any other value, NaN is not supported.
-    """
+class BlockRunner:
+    """Runs one function over the scorer's row blocks: here, or on a Dask cluster (``client``),
+    with an optional progress bar. Results come back in block order, so merges are exact."""
+
+    def __init__(self, client=None, show_progress: bool = False, desc: str = "scoring") -> None:
+        self.client = client
+        self.show_progress = show_progress
+        self.desc = desc
+
+    def map(self, fn: Callable, scorer, blocks: Sequence[slice], *args) -> Iterator:
+        bar = None
+        if self.show_progress and blocks:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(blocks), desc=self.desc, unit="block", leave=False)
+        try:
+            if self.client is None:
+                for rows in blocks:
+                    yield fn(scorer, rows, *args)
+                    if bar is not None:
+                        bar.update()
+            else:
+                # Large inputs go to every worker once; a list of one keeps a tuple in one piece.
+                remote = self.client.scatter([scorer], broadcast=True, hash=False)[0]
+                shared = [self.client.scatter([a], broadcast=True, hash=False)[0] if isinstance(a, (np.ndarray, tuple)) else a for a in args]
+                futures = [self.client.submit(fn, remote, rows, *shared, pure=False) for rows in blocks]
+                for future in futures:
+                    yield future.result()
+                    future.release()
+                    if bar is not None:
+                        bar.update()
+        finally:
+            if bar is not None:
+                bar.close()
+
+
+def masked_scores(scorer, rows: slice, eu_mask: np.ndarray | None, ca_mask: np.ndarray | None) -> tuple[dict, np.ndarray]:
+    """Signals and fused scores of a row block, ``-inf`` where a filter leaves the row or column out."""
+    signals = scorer.signals(rows)
+    scores = scorer.scores(rows, signals)
+    if ca_mask is not None:
+        scores[:, ~ca_mask] = -np.inf
+    if eu_mask is not None:
+        scores[~eu_mask[rows]] = -np.inf
+    return signals, scores
+
+
+def _top_k_task(scorer, rows: slice, eu_mask, ca_mask, k: int):
+    _, scores = masked_scores(scorer, rows, eu_mask, ca_mask)
+    r_idx, r_val = top_k(scores, k)
+    c_idx, c_val = top_k(scores.T, k)
+    return r_idx, r_val, c_idx + rows.start, c_val
+
+
+def top_k_both_ways(scorer, k: int, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None) -> TopK:
+    """Exact top-k of every European row and every Canadian column, one row block at a time:
+    memory is one block plus the lists, whatever the corpus size."""
+    runner = runner or BlockRunner()
+    n_rows, n_cols = scorer.shape
+    kr, kc = min(k, n_cols), min(k, n_rows)
+    row_idx = np.zeros((n_rows, kr), dtype=np.int64)
+    row_val = np.full((n_rows, kr), -np.inf)
+    col_idx = np.zeros((n_cols, 0), dtype=np.int64)
+    col_val = np.zeros((n_cols, 0))
+    blocks = scorer.blocks()
+    for rows, (r_idx, r_val, c_idx, c_val) in zip(blocks, runner.map(_top_k_task, scorer, blocks, eu_mask, ca_mask, k), strict=True):
+        row_idx[rows], row_val[rows] = r_idx, r_val
+        # Merge this block's column lists into the running ones: rows are global, ties by lower row.
+        vals, idx = np.hstack([col_val, c_val]), np.hstack([col_idx, c_idx])
+        order = np.lexsort((idx, -vals), axis=1)[:, :kc]
+        col_idx, col_val = np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
+    return TopK(row_idx, row_val, col_idx, col_val)
+
+
+def _grouped(key: np.ndarray, vals: np.ndarray, other: np.ndarray, n: int):
+    """Pairs grouped by ``key`` (0..n-1), scores descending within a group: order, pointers,
+    scores, the other index, and each group's lowest score (inf for an empty group)."""
+    order = np.lexsort((-vals, key))
+    ptr = np.searchsorted(key[order], np.arange(n + 1)).astype(np.int64)
+    low = np.full(n, np.inf)
+    has = ptr[1:] > ptr[:-1]
+    low[has] = vals[order][ptr[1:][has] - 1]
+    return order, ptr, np.ascontiguousarray(vals[order]), np.ascontiguousarray(other[order]).astype(np.int64), low
+
+
+def _stats_task(scorer, rows: slice, eu_mask, ca_mask, pairs):
     from matcher import _kernels
 
-    workers = n_workers(n_jobs)
-    checks = ParamChecks("blocked_top_k")
-    checks.require(is_int(block_rows) and block_rows >= 1, f"block_rows must be a positive int; got {block_rows!r}")
-    checks.require(is_int(k) and k >= 0, f"k must be a non-negative int; got {k!r}")
-    checks.require(is_int(n_rows) and n_rows >= 0 and is_int(n_cols) and n_cols >= 0, f"n_rows and n_cols must be non-negative ints; got {n_rows!r} and {n_cols!r}")
-    checks.done()
-    kr = min(k, n_cols)
-    kc = min(k, n_rows)
-    row_idx = np.zeros((n_rows, max(kr, 0)), dtype=np.int64)
-    row_val = np.zeros((n_rows, max(kr, 0)), dtype=np.float32)
-    if kr <= 0 or kc <= 0:
-        empty = (np.zeros((n_cols, 0), dtype=np.int64), np.zeros((n_cols, 0), dtype=np.float32))
-        return (row_idx, row_val, *empty) if columns else (row_idx, row_val, None, None)
-    row_n = np.zeros(n_rows, dtype=np.int64)
-    starts = range(0, n_rows, block_rows)
-    workers = min(workers, len(starts))
-    tiled = hasattr(score_block, "score_into") and hasattr(score_block, "column_tiles")
-    tiles = list(score_block.column_tiles) if tiled else [slice(0, n_cols)]
-    states = [
-        (
-            np.full(n_cols, -np.inf, dtype=np.float32),
-            np.full((n_cols, kc), -np.inf, dtype=np.float32),
-            np.full((n_cols, kc), np.iinfo(np.int64).max, dtype=np.int64),
-            np.zeros(len(tiles), dtype=np.int64),
-        )
-        for _ in range(workers)
-    ]
+    eu_idx, ca_idx, r, c = pairs
+    signals, scores = masked_scores(scorer, rows, eu_mask, ca_mask)
+    _, r_ptr, r_val, r_col, r_min = r
+    _, c_ptr, c_val, c_row, c_min = c
+    counts = [np.zeros(len(eu_idx), dtype=np.int64) for _ in range(4)]
+    _kernels.count_ahead(np.ascontiguousarray(scores), rows.start, r_ptr, r_val, r_col, r_min, counts[0], counts[1], c_ptr, c_val, c_row, c_min, counts[2], counts[3])
+    inside = np.flatnonzero((eu_idx >= rows.start) & (eu_idx < rows.stop))
+    li, lj = eu_idx[inside] - rows.start, ca_idx[inside]
+    values = {name: v[li, lj] for name, v in signals.items()}
+    return inside, scores[li, lj], values, counts
 
-    def work(worker: int) -> None:
-        width = max(t.stop - t.start for t in tiles)
-        buffer = np.empty((min(block_rows, n_rows), width), dtype=np.float32) if tiled else None
-        col_thr, col_val, col_idx, seen = states[worker]
-        for start in starts[worker::workers]:
-            rows = slice(start, min(start + block_rows, n_rows))
-            n = rows.stop - start
-            if not tiled:
-                block = np.ascontiguousarray(score_block(rows), dtype=np.float32)
-                if block.shape != (n, n_cols):
-                    raise ParameterError(f"score_block({rows}) returned shape {block.shape}; expected {(n, n_cols)}")
-            for t, cols in enumerate(tiles):
-                if tiled:
-                    tile = buffer[:n, : cols.stop - cols.start]
-                    score_block.score_into(rows, cols, tile)
-                else:
-                    tile = block
-                _kernels.select_block(tile, start, cols.start, row_idx, row_val, row_n, columns, col_thr, col_val, col_idx, seen[t : t + 1])
 
-    if workers == 1:
-        work(0)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
+def _segment_prefix(hist: np.ndarray, ptr: np.ndarray) -> np.ndarray:
+    """Prefix sums of ``hist`` restarted at each group start."""
+    cs = np.cumsum(hist)
+    starts = np.repeat(ptr[:-1], np.diff(ptr))
+    before = np.where(starts > 0, cs[np.maximum(starts - 1, 0)], 0)
+    return cs - before
 
-        from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-            list(pool.map(work, range(workers)))
-    if not columns:
-        return row_idx, row_val, None, None
-    # Each worker saw an ascending subset of rows; the best k of their lists, ties by row index.
-    vals = np.concatenate([s[1] for s in states], axis=1)
-    idx = np.concatenate([s[2] for s in states], axis=1)
-    order = np.lexsort((idx, -vals), axis=1)[:, :kc]
-    return row_idx, row_val, np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
+def pair_stats(scorer, eu_idx, ca_idx, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None) -> PairStats:
+    """Score, signals and exact ranks both ways (1 = best, ties by lower index, among the rows and
+    columns the masks keep) of the pairs ``(eu_idx[p], ca_idx[p])``, blockwise: a first pass over
+    the blocks holding the pairs finds their scores, a second over every block counts what ranks
+    ahead of each pair. No all-pairs matrix is held."""
+    runner = runner or BlockRunner()
+    eu_idx, ca_idx = np.asarray(eu_idx, dtype=np.int64), np.asarray(ca_idx, dtype=np.int64)
+    n_rows, n_cols = scorer.shape
+    n = len(eu_idx)
+    thr = np.full(n, -np.inf)
+    needed = sorted({scorer.block_of(int(i)).start for i in eu_idx})
+    own = [scorer.block_of(s) for s in needed]
+    for inside, vals in runner.map(_score_task, scorer, own, eu_mask, ca_mask, eu_idx, ca_idx):
+        thr[inside] = vals
+    if not np.all(np.isfinite(thr)):
+        from matcher.errors import ParameterError
+
+        raise ParameterError("pair_stats: every pair must be kept by the filters")
+    r = _grouped(eu_idx, thr, ca_idx, n_rows)
+    c = _grouped(ca_idx, thr, eu_idx, n_cols)
+    score = np.zeros(n)
+    signals: dict[str, np.ndarray] = {}
+    totals = [np.zeros(n, dtype=np.int64) for _ in range(4)]
+    blocks = scorer.blocks()
+    for inside, vals, values, counts in runner.map(_stats_task, scorer, blocks, eu_mask, ca_mask, (eu_idx, ca_idx, r, c)):
+        score[inside] = vals
+        for name, v in values.items():
+            signals.setdefault(name, np.zeros(n, dtype=v.dtype))[inside] = v
+        for t, part in zip(totals, counts, strict=True):
+            t += part
+    rank_ec = np.empty(n, dtype=np.int64)
+    rank_ce = np.empty(n, dtype=np.int64)
+    rank_ec[r[0]] = 1 + totals[1] + _segment_prefix(totals[0], r[1])
+    rank_ce[c[0]] = 1 + totals[3] + _segment_prefix(totals[2], c[1])
+    return PairStats(score, signals, rank_ec, rank_ce)
+
+
+def _score_task(scorer, rows: slice, eu_mask, ca_mask, eu_idx, ca_idx):
+    _, scores = masked_scores(scorer, rows, eu_mask, ca_mask)
+    inside = np.flatnonzero((eu_idx >= rows.start) & (eu_idx < rows.stop))
+    return inside, scores[eu_idx[inside] - rows.start, ca_idx[inside]]

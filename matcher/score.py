@@ -10,14 +10,13 @@ from collections.abc import Mapping
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg.blas import sgemm  # imported here so that blocked_top_k's BLAS thread limit covers it
 
-from matcher._checks import ParamChecks, is_int, is_number, shape_of
+from matcher._checks import ParamChecks, is_number, shape_of
 from matcher.errors import ParameterError
 
 __all__ = [
     "SIGNALS",
-    "FusedScorer",
+    "Scorer",
     "cosine_similarity",
     "declared_interest",
     "fuse",
@@ -139,174 +138,102 @@ def fuse(signals: Mapping[str, np.ndarray], weights: Mapping[str, float], bias: 
     return total
 
 
-class FusedScorer:
-    """The fused score, block by block, for corpora too large for one matrix per signal.
+# Rows and columns of every matrix product are at least this many: BLAS then takes the same kernel
+# whatever the block, so a pair's score does not depend on how the rows were cut into blocks.
+MIN_BLOCK = 64
+# Score cells per row block (rows x candidates): memory stays flat as the corpus grows.
+BLOCK_CELLS = 4_000_000
 
-    Gives the same values as :func:`fuse` over the five signal functions above (a test checks it),
-    computing a block of rows at a time so memory stays flat as sizes grow. Each block costs the
-    semantic matrix product (the weight folded into the rows, then clipped), one more product for
-    the features many pairs share, and one compiled pass for the rest: shared language through
-    bit masks, declared interest through a per-country row, and the sparse features (fine sectors,
-    rare lexical terms) through an inverted index. A feature column goes to the product when the
-    share of pairs holding it on both sides exceeds ``dense_density``, where a dense product costs
-    less than visiting those pairs one by one.
+
+def _padded(x: np.ndarray, n: int = MIN_BLOCK) -> np.ndarray:
+    """``x`` with zero rows appended up to ``n`` rows (the padding is sliced off the results)."""
+    if x.shape[0] >= n:
+        return x
+    return np.vstack([x, np.zeros((n - x.shape[0], *x.shape[1:]), dtype=x.dtype)])
+
+
+class Scorer:
+    """The one scorer: every signal of a block of European rows against every Canadian column, and
+    the fused score. Batch ranking both ways, ``Matcher.rank``/``rankings``/``pairings``/``explain``,
+    ``rank_profile``, the evaluation and the benchmark all go through :meth:`signals`.
+
+    ``eu`` and ``ca`` are :class:`~matcher.features.SideFeatures`; ``lingua_franca`` marks the
+    language columns that count :data:`COMMON_ONLY`. Rows are cut into fixed blocks of
+    ``block_rows`` (default: about :data:`BLOCK_CELLS` cells per block), the same for every caller.
     """
 
-    def __init__(
-        self,
-        weights: Mapping[str, float],
-        bias: float,
-        eu_emb: np.ndarray,
-        ca_emb: np.ndarray,
-        eu_fine: np.ndarray,
-        ca_fine: np.ndarray,
-        eu_area: np.ndarray,
-        ca_area: np.ndarray,
-        eu_lang: np.ndarray,
-        ca_lang: np.ndarray,
-        eu_lex,
-        ca_lex,
-        eu_targets_ca: np.ndarray,
-        eu_country: np.ndarray,
-        ca_targets: np.ndarray,
-        lang_common: np.ndarray | None = None,
-        dense_density: float = 0.01,
-        block_cols: int = 2048,
-    ) -> None:
-        _check_scorer(weights, bias, dense_density, block_cols, eu_emb, ca_emb, eu_fine, ca_fine, eu_area, ca_area, eu_lang, ca_lang, eu_lex, ca_lex, eu_targets_ca, eu_country, ca_targets, lang_common)
-        w = {name: float(weights.get(name, 0.0)) for name in SIGNALS}
+    def __init__(self, eu, ca, weights: Mapping[str, float], bias: float = 0.0, lingua_franca: np.ndarray | None = None, block_rows: int | None = None) -> None:
+        _check_scorer(eu, ca, weights, bias, block_rows)
+        self.eu = eu
+        self.ca = ca
+        self.weights = {name: float(weights.get(name, 0.0)) for name in SIGNALS}
         self.bias = float(bias)
-        self.w = w
-        self.dense_density = dense_density
-        # clip(w * cos, 0, w) == w * clip(cos, 0, 1) for w >= 0: the weight is folded into the rows.
-        self.eu_emb = w["semantic"] * normalize_rows(eu_emb)
-        ca_emb_t = normalize_rows(ca_emb).T
-        n_eu, n_ca = self.eu_emb.shape[0], ca_emb_t.shape[1]
-        self.shape = (n_eu, n_ca)
+        n_lang = np.asarray(eu.languages).shape[1]
+        self.lingua_franca = np.zeros(n_lang, dtype=bool) if lingua_franca is None else np.asarray(lingua_franca, dtype=bool)
+        self.shape = (len(eu), len(ca))
+        if block_rows is None:
+            block_rows = max(MIN_BLOCK, BLOCK_CELLS // max(self.shape[1], 1))
+        self.block_rows = int(block_rows)
+        # The Canadian side, padded once for the products (see MIN_BLOCK).
+        self._ca = {
+            "embeddings": _padded(ca.embeddings), "fine": _padded(ca.fine), "areas": _padded(ca.areas),
+            "languages": _padded(ca.languages), "lexical": ca.lexical, "targets": _padded(ca.targets),
+        }
+        # A European profile's declared interest in Canada: its target in the country column(s) Canadian profiles hold.
+        self._canada = (np.asarray(ca.country).sum(axis=0) > 0).astype(np.float32)
 
-        # Linear features: weight on the European side, split between the dense product and the
-        # inverted index by how many pairs share each column.
-        eu_parts = [
-            w["sector"] * FINE_SHARE * normalize_rows(eu_fine),
-            w["sector"] * (1 - FINE_SHARE) * normalize_rows(eu_area),
-            w["lexical"] * sparse.csr_matrix(eu_lex, dtype=np.float32),
-        ]
-        ca_parts = [normalize_rows(ca_fine), normalize_rows(ca_area), sparse.csr_matrix(ca_lex, dtype=np.float32)]
-        eu_feat = sparse.hstack([sparse.csc_matrix(x, dtype=np.float32) for x in eu_parts], format="csc")
-        ca_feat = sparse.hstack([sparse.csc_matrix(x, dtype=np.float32) for x in ca_parts], format="csc")
-        eu_feat.eliminate_zeros()
-        density = (np.diff(eu_feat.indptr) / max(n_eu, 1)) * (np.diff(ca_feat.indptr) / max(n_ca, 1))
-        dense = np.flatnonzero(density > dense_density)
-        rare = np.flatnonzero((density <= dense_density) & (density > 0))
-        self.eu_dense = np.ascontiguousarray(eu_feat[:, dense].toarray(), dtype=np.float32)
-        eu_rare = eu_feat[:, rare].tocsr()
-        self.eu_rare = (eu_rare.indptr.astype(np.int64), eu_rare.indices.astype(np.int64), eu_rare.data.astype(np.float32))
-        ca_dense = ca_feat[:, dense].toarray().astype(np.float32)
-        ca_rare = ca_feat[:, rare].tocsr()
+    def blocks(self) -> list[slice]:
+        """The row blocks, in order; their union is every European row."""
+        n, b = self.shape[0], self.block_rows
+        return [slice(s, min(s + b, n)) for s in range(0, n, b)]
 
-        # Shared working language: one bit per language; lingua francas count COMMON_ONLY.
-        n_lang = np.asarray(eu_lang).shape[1]
-        common = np.zeros((1, n_lang)) if lang_common is None else np.asarray(lang_common, dtype=float)[None, :]
-        mask_type = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if np.iinfo(t).bits >= n_lang)  # narrow = faster pass
-        self.eu_lang, ca_lang_mask = _bitmask(eu_lang).astype(mask_type), _bitmask(ca_lang).astype(mask_type)
-        self.own_langs = mask_type(~_bitmask(common)[0] & np.uint64(np.iinfo(mask_type).max))
-        self.w_lang = (np.float32(w["language"]), np.float32(w["language"] * COMMON_ONLY))
+    def block_of(self, row: int) -> slice:
+        """The block holding European row ``row``."""
+        start = (row // self.block_rows) * self.block_rows
+        return slice(start, min(start + self.block_rows, self.shape[0]))
 
-        # Declared interest: half a point for a European profile targeting Canada (with the bias, a
-        # per-row constant), half for a Canadian profile targeting its country (a row per pattern).
-        flag = np.asarray(eu_targets_ca, dtype=np.float64)
-        self.row_const = (w["interest"] * 0.5 * flag + self.bias).astype(np.float32)
-        country = np.asarray(eu_country, dtype=np.float32).reshape(n_eu, -1)
-        if country.shape[1] == 0 or n_eu == 0:
-            patterns, eu_pattern = np.zeros((1, country.shape[1]), np.float32), np.zeros(n_eu, np.int64)
-        else:
-            patterns, eu_pattern = np.unique(country, axis=0, return_inverse=True)
-        self.eu_target_pattern = eu_pattern.reshape(-1).astype(np.int64)
-        target_tab = (w["interest"] * 0.5 * (patterns @ np.asarray(ca_targets, dtype=np.float32).T)).astype(np.float32)
+    def signals(self, rows: slice) -> dict[str, np.ndarray]:
+        """Each signal (float32, ``rows`` x every Canadian column), from the formulas above."""
+        eu, ca = self.eu, self._ca
+        n, m = rows.stop - rows.start, self.shape[1]
+        out = {
+            "sector": sector_overlap(_padded(eu.fine[rows]), ca["fine"], _padded(eu.areas[rows]), ca["areas"]),
+            "semantic": cosine_similarity(_padded(eu.embeddings[rows]), ca["embeddings"]),
+            "lexical": lexical_similarity(eu.lexical[rows], ca["lexical"]),
+            "language": language_overlap(_padded(eu.languages[rows]), ca["languages"], self.lingua_franca),
+            "interest": declared_interest(_padded(eu.targets[rows]) @ self._canada, _padded(eu.country[rows]), ca["targets"]),
+        }
+        return {name: np.ascontiguousarray(v[:n, :m]) for name, v in out.items()}
 
-        # The Canadian side cut into column tiles, each laid out as its kernel and BLAS want it.
-        self.block_cols = block_cols
-        self.column_tiles = [slice(c, min(c + block_cols, n_ca)) for c in range(0, n_ca, block_cols)] or [slice(0, 0)]
-        self._tiles = {}
-        for cols in self.column_tiles:
-            postings = ca_rare[cols].tocsc()
-            self._tiles[cols.start] = (
-                np.ascontiguousarray(ca_emb_t[:, cols]),
-                np.asfortranarray(ca_dense[cols]),
-                np.ascontiguousarray(ca_lang_mask[cols]),
-                np.ascontiguousarray(target_tab[:, cols]),
-                (postings.indptr.astype(np.int64), postings.indices.astype(np.int64), postings.data.astype(np.float32)),
-            )
+    def scores(self, rows: slice, signals: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+        """Fused scores (float64) of a block of rows; ``signals`` when already computed."""
+        return fuse(signals if signals is not None else self.signals(rows), self.weights, self.bias)
 
-    def score_into(self, rows: slice, cols: slice, out: np.ndarray) -> None:
-        """Write the fused scores of a slice of European rows against one of ``column_tiles`` into
-        ``out`` (float32, C-contiguous, ``rows`` by ``cols`` long)."""
-        from matcher import _kernels
+    def signal_matrices(self) -> dict[str, np.ndarray]:
+        """Every signal for every pair, block by block: dense, for the evaluation's corpus sizes."""
+        parts = [self.signals(rows) for rows in self.blocks()]
+        if not parts:
+            return {name: np.zeros(self.shape, dtype=np.float32) for name in SIGNALS}
+        return {name: np.vstack([p[name] for p in parts]) for name in SIGNALS}
 
-        emb_t, dense, lang, target_tab, postings = self._tiles[cols.start]
-        np.matmul(self.eu_emb[rows], emb_t, out=out)
-        np.clip(out, 0.0, self.w["semantic"], out=out)
-        if self.eu_dense.shape[1]:
-            # Accumulate into ``out`` (BLAS beta=1), seen column-major as its transpose.
-            res = sgemm(1.0, dense, self.eu_dense[rows].T, beta=1.0, c=out.T, overwrite_c=True)
-            if not np.shares_memory(res, out):  # pragma: no cover - BLAS copied instead of accumulating
-                out[...] = res.T
-        _kernels.add_row_terms(
-            out, rows.start or 0, self.row_const, self.eu_lang, lang, self.own_langs, *self.w_lang,
-            target_tab, self.eu_target_pattern, *self.eu_rare, *postings,
-        )
-
-    def __call__(self, rows: slice) -> np.ndarray:
-        """Fused scores of a slice of European rows against every Canadian column (float32)."""
-        start, stop, _ = rows.indices(self.shape[0])
-        n = max(stop - start, 0)
-        out = np.empty((n, self.shape[1]), dtype=np.float32)
-        for cols in self.column_tiles:
-            tile = np.empty((n, cols.stop - cols.start), dtype=np.float32)
-            self.score_into(slice(start, start + n), cols, tile)
-            out[:, cols] = tile
-        return out
-
-    def top_k(self, k: int, block_rows: int = 256, columns: bool = True, n_jobs: int | None = -1):
-        """Exact top-k in both directions (see :func:`matcher.rank.blocked_top_k`), all cores by default."""
-        from matcher.rank import blocked_top_k
-
-        return blocked_top_k(self, self.shape[0], self.shape[1], k, block_rows=block_rows, columns=columns, n_jobs=n_jobs)
+    def score_matrix(self) -> np.ndarray:
+        """The fused score of every pair (dense; for evaluation and tests)."""
+        return fuse(self.signal_matrices(), self.weights, self.bias)
 
 
-def _check_scorer(weights, bias, dense_density, block_cols, eu_emb, ca_emb, eu_fine, ca_fine, eu_area, ca_area, eu_lang, ca_lang, eu_lex, ca_lex, eu_targets_ca, eu_country, ca_targets, lang_common) -> None:
-    """Every problem of FusedScorer's parameters, raised together."""
-    checks = ParamChecks("FusedScorer")
+def _check_scorer(eu, ca, weights, bias, block_rows) -> None:
+    """Every problem of the Scorer's parameters, raised together."""
+    checks = ParamChecks("Scorer")
     unknown = sorted(set(map(str, weights)) - set(SIGNALS))
-    checks.require(not unknown, f"FusedScorer: unknown signal(s) {unknown} in weights; allowed signals: {', '.join(SIGNALS)}")
+    checks.require(not unknown, f"Scorer: unknown signal(s) {unknown} in weights; allowed signals: {', '.join(SIGNALS)}")
     w = {name: weights.get(name, 0.0) for name in SIGNALS}
-    checks.require(all(is_number(v) and v >= 0 for v in w.values()), f"FusedScorer needs non-negative weights; got {w}")
-    checks.require(is_number(bias), f"FusedScorer: bias must be a finite number; got {bias!r}")
-    checks.require(is_number(dense_density) and 0 <= dense_density <= 1, f"dense_density must be a number in [0, 1]; got {dense_density!r}")
-    checks.require(is_int(block_cols) and block_cols >= 1, f"block_cols must be a positive int; got {block_cols!r}")
-    eu = {"eu_emb": eu_emb, "eu_fine": eu_fine, "eu_area": eu_area, "eu_lang": eu_lang, "eu_lex": eu_lex, "eu_country": eu_country}
-    ca = {"ca_emb": ca_emb, "ca_fine": ca_fine, "ca_area": ca_area, "ca_lang": ca_lang, "ca_lex": ca_lex, "ca_targets": ca_targets}
-    shapes = {k: shape_of(v) for k, v in (*eu.items(), *ca.items())}
-    flat = [k for k, s in shapes.items() if len(s) != 2]
-    checks.require(not flat, f"FusedScorer: {', '.join(flat)} must be 2-D matrices; got shapes {[shapes[k] for k in flat]}")
-    if not flat:
-        for side in (eu, ca):
-            rows = {k: shapes[k][0] for k in side}
-            checks.require(len(set(rows.values())) == 1, f"FusedScorer: every matrix of one side needs one row per profile; got rows {rows}")
-        for a, b in (("eu_emb", "ca_emb"), ("eu_fine", "ca_fine"), ("eu_area", "ca_area"), ("eu_lang", "ca_lang"), ("eu_lex", "ca_lex"), ("eu_country", "ca_targets")):
-            checks.require(shapes[a][1] == shapes[b][1], f"FusedScorer: {a} and {b} must have the same number of columns; got {shapes[a][1]} and {shapes[b][1]}")
-        checks.require(shapes["eu_lang"][1] <= 64, f"at most 64 working languages are supported; got {shapes['eu_lang'][1]}")
-        n_eu = shapes["eu_emb"][0]
-        checks.require(np.asarray(eu_targets_ca).reshape(-1).shape == (n_eu,), f"FusedScorer: eu_targets_ca needs one value per European profile ({n_eu}); got shape {shape_of(eu_targets_ca)}")
-        if lang_common is not None:
-            checks.require(shape_of(lang_common) == (shapes["eu_lang"][1],), f"FusedScorer: lang_common must mark each of the {shapes['eu_lang'][1]} language columns; got shape {shape_of(lang_common)}")
+    checks.require(all(is_number(v) and v >= 0 for v in w.values()), f"Scorer needs finite non-negative weights; got {w}")
+    checks.require(is_number(bias), f"Scorer: bias must be a finite number; got {bias!r}")
+    checks.require(
+        block_rows is None or (not isinstance(block_rows, bool) and isinstance(block_rows, (int, np.integer)) and block_rows >= 1),
+        f"block_rows must be a positive int; got {block_rows!r}",
+    )
+    for name in ("embeddings", "fine", "areas", "languages", "lexical"):
+        a, b = shape_of(getattr(eu, name)), shape_of(getattr(ca, name))
+        checks.require(len(a) == 2 and len(b) == 2 and a[1] == b[1], f"Scorer: the two sides' {name} must be matrices with the same number of columns; got shapes {a} and {b}")
     checks.done()
-
-
-def _bitmask(indicator: np.ndarray) -> np.ndarray:
-    """0/1 rows of up to 64 columns packed into one unsigned integer per row."""
-    indicator = np.asarray(indicator) > 0
-    if indicator.shape[1] > 64:
-        raise ParameterError(f"at most 64 working languages are supported; got {indicator.shape[1]}")
-    weights = np.left_shift(np.uint64(1), np.arange(indicator.shape[1], dtype=np.uint64))
-    return (indicator.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)

@@ -38,6 +38,7 @@ __all__ = [
     "atomic_write_text",
     "check_writable",
     "frame_to_csv",
+    "frame_to_parquet",
     "recover_output",
     "write_run",
 ]
@@ -103,6 +104,23 @@ def check_writable(folder: Path) -> Path:
 def frame_to_csv(frame) -> str:
     """A DataFrame as CSV text with fixed float formatting, so equal input gives equal bytes."""
     return frame.to_csv(index=False, float_format="%.6f", lineterminator="\n")
+
+
+FORMATS = ("csv", "parquet")
+
+
+def frame_to_parquet(frame) -> bytes:
+    """A DataFrame as Parquet bytes (pyarrow), the same columns as the CSV; equal input gives equal bytes."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise OutputError("--format parquet needs pyarrow; install it with: pip install 'matcher[parquet]'") from exc
+    import io
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf, compression="zstd")
+    return buf.getvalue()
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -267,12 +285,19 @@ def write_run(
     run_info: dict,
     extra_json: dict | None = None,
     before_commit: Callable[[OutputStage], None] | None = None,
+    fmt: str = "csv",
 ) -> dict[str, Path]:
-    """Write every CSV of a batch run, any extra JSON and ``run.json`` as one commit (see
-    :class:`OutputStage`); ``before_commit(stage)`` may stage more files (the HTML report)."""
+    """Write every table of a batch run (``name.csv``, or ``name.parquet`` with ``fmt="parquet"``),
+    any extra JSON and ``run.json`` as one commit (see :class:`OutputStage`);
+    ``before_commit(stage)`` may stage more files (the HTML report)."""
+    if fmt not in FORMATS:
+        raise OutputError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
     with OutputStage(out) as stage:
         for name, frame in frames.items():
-            stage.write_text(name, frame_to_csv(frame))
+            if fmt == "parquet":
+                stage.write_bytes(str(Path(name).with_suffix(".parquet")), frame_to_parquet(frame))
+            else:
+                stage.write_text(name, frame_to_csv(frame))
         for name, obj in (extra_json or {}).items():
             stage.write_text(name, json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
         stage.write_text("run.json", json.dumps(run_info, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

@@ -176,3 +176,67 @@ def test_validate_warns_for_user_rules_and_strict_makes_them_errors(capsys, tmp_
         f"CorpusError: 1 problem in corpus {str(folder)!r}:\n"
         f"  {folder / 'profiles.yaml'}:8 [eu-a] description: got '400 words'; expected between 80 and 250 words\n"
     )
+
+
+def test_match_ranks_a_new_profile_file(capsys, tmp_path, bundled):
+    import yaml
+
+    rec = bundled.get("aero-montreal").to_record() | {"id": "draft-aero"}
+    path = tmp_path / "new.yaml"
+    path.write_text(yaml.safe_dump([rec], allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out_csv = tmp_path / "m.csv"
+    code, out, _ = run(capsys, "match", str(path), "--backend", "tfidf", "--top-k", "4", "--out", str(out_csv))
+    assert code == 0 and out.startswith("wrote ")
+    with open(out_csv, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["rank"] for r in rows] == ["1", "2", "3", "4"] and {r["query_id"] for r in rows} == {"draft-aero"}
+    for r in rows:
+        assert abs(sum(float(r[k]) for k in r if k.startswith("contrib_")) - float(r["score"])) < 1e-5
+    code, out, _ = run(capsys, "match", str(path), "--backend", "tfidf", "--top-k", "2", "--json")
+    assert code == 0 and [r["rank"] for r in json.loads(out)] == [1, 2]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump([rec | {"sectors": ["aerospace"]}], allow_unicode=True), encoding="utf-8")
+    code, _, err = run(capsys, "match", str(bad), "--backend", "tfidf")
+    assert code == 1 and err.startswith("CorpusError: 1 problem in corpus") and "closest: aerospace_vehicles_defence" in err
+
+
+@pytest.fixture
+def small_corpus(tmp_path, bundled):
+    """Thirty profiles of the bundled corpus, in one CSV (fast runs)."""
+    from matcher import write_profiles_csv
+
+    return write_profiles_csv([*bundled.eu[:20], *bundled.ca[:12]], tmp_path / "small.csv")
+
+
+def test_parquet_tables_match_the_csv_and_no_details(small_corpus, tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    base = ["rank", "--backend", "tfidf", "--corpus", str(small_corpus), "--top-k", "3", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "csv")]) == 0
+    assert main([*base, "--out", str(tmp_path / "pq"), "--format", "parquet", "--no-details", "--html"]) == 0
+    assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == ["ca_to_eu.parquet", "eu_to_ca.parquet", "pairings.parquet", "run.json"]
+    for name in ("eu_to_ca", "ca_to_eu", "pairings"):
+        a = pd.read_csv(tmp_path / "csv" / f"{name}.csv", keep_default_na=False)
+        b = pd.read_parquet(tmp_path / "pq" / f"{name}.parquet")
+        assert list(a.columns) == list(b.columns) and len(a) == len(b)
+        assert list(a.iloc[:, 0]) == list(b.iloc[:, 0])
+
+
+def test_report_is_skipped_above_its_size_unless_asked(small_corpus, tmp_path, monkeypatch, caplog):
+    import matcher.batch
+
+    monkeypatch.setattr(matcher.batch, "REPORT_MAX_PAIRS", 5)
+    base = ["rank", "--backend", "tfidf", "--corpus", str(small_corpus), "--top-k", "3", "--quiet", "--html"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert not (tmp_path / "a" / "report.html").exists() and "above 5" in caplog.text
+    assert main([*base, "--out", str(tmp_path / "b"), "--force-html"]) == 0
+    assert (tmp_path / "b" / "report.html").exists()
+
+
+def test_dask_two_workers_give_the_same_bytes(small_corpus, tmp_path):
+    pytest.importorskip("distributed")
+    base = ["rank", "--backend", "tfidf", "--corpus", str(small_corpus), "--top-k", "3", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "one")]) == 0
+    assert main([*base, "--out", str(tmp_path / "dask"), "--dask-workers", "2"]) == 0
+    for name in ("eu_to_ca.csv", "ca_to_eu.csv", "pairings.csv", "details.json"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name

@@ -32,7 +32,7 @@ def test_rank_is_sorted_with_ties_by_id_and_both_directions(tfidf_matcher):
 
 def test_rank_matches_full_scores(tfidf_matcher):
     i = tfidf_matcher.eu_index_["valorial"]
-    row = tfidf_matcher.scores_[i]
+    row = tfidf_matcher.score_matrix()[i]
     best = sorted(range(len(row)), key=lambda j: (-row[j], tfidf_matcher.ca_[j].id))[:10]
     assert list(tfidf_matcher.rank("valorial", k=10)["candidate_id"]) == [tfidf_matcher.ca_[j].id for j in best]
 
@@ -90,7 +90,7 @@ def test_known_partners_flagged_from_gold_never_scored(tfidf_matcher, bundled):
     assert ex.known_partner == "agreement"
     unflagged = Matcher(backend="tfidf", gold=False).fit(bundled)
     assert unflagged.explain("biovalley-france", "medteq").known_partner is None
-    np.testing.assert_array_equal(unflagged.scores_, tfidf_matcher.scores_)
+    np.testing.assert_array_equal(unflagged.score_matrix(), tfidf_matcher.score_matrix())
 
 
 def test_explanation_parts(tfidf_matcher):
@@ -136,3 +136,37 @@ def test_region_filter_restricts_only_the_side_it_names(tfidf_matcher):
     assert sorted(south_west_france["candidate_id"]) == expected[:100]
     with pytest.raises(ParameterError, match=r"filter 'regions' got malformed code\(s\) \['CA-XX', 'fr10'\]; expected ISO 3166-2 Canadian codes"):
         tfidf_matcher.rank("skywin", regions=["CA-XX", "fr10"])
+
+
+def _copy_of(m, pid: str, new_id: str) -> dict:
+    return m.corpus_.get(pid).to_record() | {"id": new_id}
+
+
+@pytest.mark.parametrize("pid", ["skywin", "aero-montreal", "medteq", "aquimer", "mila"])
+def test_rank_profile_of_a_copied_profile_gives_the_same_candidates_in_order(tfidf_matcher, pid):
+    m = tfidf_matcher
+    assert not any(pid in part.members for part in m.corpus_.partnerships)  # its declared targets are its own
+    ours = m.rank(pid, k=15)
+    new = m.rank_profile(_copy_of(m, pid, "brand-new-profile"), k=15)
+    assert list(new["candidate_id"]) == list(ours["candidate_id"])
+    assert set(new["query_id"]) == {"brand-new-profile"}
+    np.testing.assert_array_equal(new["score"], ours["score"])
+    cols = [c for c in ours.columns if c not in ("query_id", "known_partner")]  # gold names the corpus id only
+    assert new[cols].equals(ours[cols])
+
+
+def test_rank_profile_filters_and_validation(tfidf_matcher):
+    m = tfidf_matcher
+    only_fr = m.rank_profile(_copy_of(m, "aero-montreal", "draft"), k=5, countries=["FR"])
+    assert len(only_fr) == 5 and set(only_fr["candidate_country"]) == {"FR"}
+    with pytest.raises(CorpusError, match=r"sectors: got 'aerospace'; expected a sector code of the taxonomy"):
+        m.rank_profile(_copy_of(m, "skywin", "bad") | {"sectors": ["aerospace"]})
+    with pytest.raises(NotFittedError):
+        Matcher(backend="tfidf").rank_profile(_copy_of(m, "skywin", "x"))
+
+
+def test_explain_needs_no_ranking_and_matches_the_batch(tfidf_matcher):
+    m = tfidf_matcher
+    proposals = m.propose(5)
+    (eu_id, ca_id), ex = next(iter(sorted(proposals.explanations.items())))
+    assert m.explain(eu_id, ca_id) == ex

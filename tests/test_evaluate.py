@@ -77,7 +77,7 @@ def test_no_fold_is_fitted_on_its_own_query(tfidf_matcher):
         seen.append((set(rows.tolist()), set(cols.tolist()), list(positives)))
         return {"sector": 0.5, "semantic": 0.5}
 
-    _, folds = cross_validated_scores(tfidf_matcher.signals_, eu_ids, ca_ids, gold, fitter=recording_fitter)
+    _, folds = cross_validated_scores(tfidf_matcher.signal_matrices(), eu_ids, ca_ids, gold, fitter=recording_fitter)
     assert len(folds) == len({g.eu_id for g in gold}) + len({g.ca_id for g in gold})
     for fold, (rows, cols, positives) in zip(folds, seen, strict=True):
         assert all(fold.query not in pair for pair in fold.train_pairs)
@@ -211,7 +211,7 @@ def test_no_area_fold_is_fitted_on_a_pair_of_its_area(tfidf_matcher):
     folds = area_folds(gold, corpus)
     assert len(folds) >= 2 and sum(len(f.test) for f in folds) == len(gold)
     seen = []
-    ranks, _ = held_out_ranks(tfidf_matcher.signals_, eu_ids, ca_ids, gold, folds, fitter=_recording(seen))
+    ranks, _ = held_out_ranks(tfidf_matcher.signal_matrices(), eu_ids, ca_ids, gold, folds, fitter=_recording(seen))
     for fold, (positives, ignore) in zip(folds, seen, strict=True):
         test = {(ei[g.eu_id], ci[g.ca_id]) for g in fold.test}
         area = fold.name.removeprefix("area ")

@@ -19,8 +19,8 @@ import yaml
 import matcher
 from matcher import CorpusError, ParameterError, WeightsError, errors, load_corpus
 from matcher.corpus import MAX_FIELD_CHARS
-from matcher.rank import blocked_top_k, top_k
-from matcher.score import FusedScorer, cosine_similarity, fuse
+from matcher.rank import top_k
+from matcher.score import Scorer, cosine_similarity, fuse
 from matcher.weights import Weights, load_weights
 
 from .conftest import description, profile, write_corpus
@@ -292,26 +292,22 @@ def test_scoring_and_ranking_parameters_raise_parameter_errors():
     )
     assert msg(top_k, np.zeros((2, 2)), -1) == "k must be a non-negative int; got -1"
     assert msg(top_k, np.array([[0.5, np.nan]]), 1) == "scores must not hold NaN (use -inf to exclude a column)"
-    assert msg(blocked_top_k, lambda sl: np.zeros((1, 5)), 2, 3, 1) == "score_block(slice(0, 2, None)) returned shape (1, 5); expected (2, 3)"
-    assert msg(blocked_top_k, lambda sl: np.zeros((1, 1)), 1, 1, 2.5, block_rows=0) == (
-        "2 problems with the parameters of blocked_top_k:\n"
-        "  block_rows must be a positive int; got 0\n"
-        "  k must be a non-negative int; got 2.5"
-    )
 
 
-def test_fused_scorer_collects_every_problem(tfidf_matcher):
-    inputs = list(tfidf_matcher._scorer_inputs)
-    inputs[1] = inputs[1][:, :10]  # Canadian embeddings of the wrong width
+def test_scorer_collects_every_problem(tfidf_matcher):
+    import dataclasses
+
+    eu, ca = tfidf_matcher.eu_features_, tfidf_matcher.ca_features_
+    narrow = dataclasses.replace(ca, embeddings=ca.embeddings[:, :10])  # Canadian embeddings of the wrong width
     with pytest.raises(ParameterError) as info:
-        FusedScorer({"semantic": -1.0, "colour": 1.0}, 0.0, *inputs, block_cols=0, dense_density=2)
+        Scorer(eu, narrow, {"semantic": -1.0, "colour": 1.0}, float("nan"), block_rows=0)
     assert str(info.value).splitlines() == [
-        "5 problems with the parameters of FusedScorer:",
-        "  FusedScorer: unknown signal(s) ['colour'] in weights; allowed signals: sector, semantic, lexical, language, interest",
-        "  FusedScorer needs non-negative weights; got {'sector': 0.0, 'semantic': -1.0, 'lexical': 0.0, 'language': 0.0, 'interest': 0.0}",
-        "  dense_density must be a number in [0, 1]; got 2",
-        "  block_cols must be a positive int; got 0",
-        "  FusedScorer: eu_emb and ca_emb must have the same number of columns; got 128 and 10",
+        "5 problems with the parameters of Scorer:",
+        "  Scorer: unknown signal(s) ['colour'] in weights; allowed signals: sector, semantic, lexical, language, interest",
+        "  Scorer needs finite non-negative weights; got {'sector': 0.0, 'semantic': -1.0, 'lexical': 0.0, 'language': 0.0, 'interest': 0.0}",
+        "  Scorer: bias must be a finite number; got nan",
+        "  block_rows must be a positive int; got 0",
+        f"  Scorer: the two sides' embeddings must be matrices with the same number of columns; got shapes {eu.embeddings.shape} and ({len(ca)}, 10)",
     ]
 
 

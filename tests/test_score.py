@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import sparse
-from threadpoolctl import threadpool_limits
 
+from matcher.corpus import Profile
+from matcher.errors import ParameterError
+from matcher.features import SideFeatures
+from matcher.rank import pair_stats, rank_matrix, top_k_both_ways
 from matcher.score import (
-    FusedScorer,
+    SIGNALS,
+    Scorer,
     cosine_similarity,
     declared_interest,
     fuse,
@@ -68,34 +72,88 @@ def test_fuse_is_bias_plus_weighted_sum():
     np.testing.assert_allclose(got, [[0.1 + 0.2 + 0.2, 0.1 + 0.1]])
 
 
-@pytest.mark.parametrize(("block_cols", "dense_density"), [(2048, 0.01), (16, 0.01), (7, 0.0), (50, 1.0)])
-def test_blocked_fused_scorer_equals_signal_fusion(tfidf_matcher, block_cols, dense_density):
-    """The scale path (row blocks, column tiles, linear signals folded, sparse features through the
-    inverted index or all in the product or none) gives the engine's scores."""
-    scorer = tfidf_matcher.fused_scorer(block_cols=block_cols, dense_density=dense_density)
-    blocks = [scorer(slice(i, i + 37)) for i in range(0, scorer.shape[0], 37)]
-    np.testing.assert_allclose(np.vstack(blocks), tfidf_matcher.scores_, rtol=0, atol=2e-6)
+def _side(rng, n: int, side: str, countries: int = 6, dim: int = 16, terms: int = 40) -> SideFeatures:
+    """Random features of ``n`` profiles; country column 0 is Canada."""
+    emb = rng.normal(size=(n, dim)).astype(np.float32)
+    emb[::7] = 0.0  # zero rows: cosine 0
+    fine = (rng.random((n, 9)) < 0.25).astype(np.float32)
+    areas = (rng.random((n, 3)) < 0.4).astype(np.float32)
+    langs = (rng.random((n, 4)) < [0.9, 0.3, 0.2, 0.1]).astype(np.float32)
+    lex = sparse.random(n, terms, density=0.15, format="csr", random_state=int(rng.integers(1 << 30)), dtype=np.float64)
+    norms = np.sqrt(np.asarray(lex.multiply(lex).sum(axis=1)).ravel())
+    lex = (sparse.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ lex).tocsr()
+    country = np.zeros((n, countries), np.float32)
+    country[np.arange(n), 0 if side == "ca" else rng.integers(1, countries, n)] = 1.0
+    targets = (rng.random((n, countries)) < 0.3).astype(np.float32)
+    profiles = tuple(Profile(f"{side}-{i:03d}", f"P{i}", side, "CA" if side == "ca" else "FR", "network", ("s",), "d") for i in range(n))
+    return SideFeatures(profiles, emb, fine, areas, langs, lex, country, targets, ((),) * n, (np.zeros((0, dim), np.float32),) * n)
 
 
-@pytest.mark.parametrize(("block_rows", "block_cols", "n_jobs"), [(7, 16, 1), (5, 9, 2), (64, 2048, 3)])
-def test_fused_scorer_top_k_is_exact_on_its_own_scores(tfidf_matcher, block_rows, block_cols, n_jobs):
-    """Both-way top-k of the tiled, multi-worker path equals brute force on the same blocks' scores
-    (computed with one BLAS thread, as the workers are)."""
-    scorer = tfidf_matcher.fused_scorer(block_cols=block_cols)
-    n_eu, n_ca = scorer.shape
-    with threadpool_limits(1, user_api="blas"):
-        full = np.vstack([scorer(slice(i, i + block_rows)) for i in range(0, n_eu, block_rows)])
-    r_idx, r_val, c_idx, c_val = scorer.top_k(10, block_rows=block_rows, n_jobs=n_jobs)
-    np.testing.assert_array_equal(r_idx, np.argsort(-full, axis=1, kind="stable")[:, :10])
-    np.testing.assert_array_equal(r_val, np.take_along_axis(full, r_idx, axis=1))
-    np.testing.assert_array_equal(c_idx, np.argsort(-full.T, axis=1, kind="stable")[:, :10])
-    np.testing.assert_array_equal(c_val, np.take_along_axis(full.T, c_idx, axis=1))
-    assert r_idx.shape == (n_eu, 10) and c_idx.shape == (n_ca, 10)
+def dense_oracle(eu: SideFeatures, ca: SideFeatures, weights, bias, common) -> np.ndarray:
+    """The fused score written out plainly, pair by pair formulas over whole matrices (float64)."""
+
+    def cos(a, b):
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sim = (a @ b.T) / np.outer(na, nb)
+        return np.clip(np.nan_to_num(sim, nan=0.0, posinf=0.0, neginf=0.0), 0, 1)
+
+    sector = 2 / 3 * cos(eu.fine, ca.fine) + 1 / 3 * cos(eu.areas, ca.areas)
+    lexical = np.clip((eu.lexical @ ca.lexical.T).toarray(), 0, 1)
+    own = (eu.languages[:, ~common] @ ca.languages[:, ~common].T) > 0
+    anyl = (eu.languages @ ca.languages.T) > 0
+    language = np.where(own, 1.0, np.where(anyl, 0.5, 0.0))
+    interest = 0.5 * (eu.targets @ ca.country.T > 0) + 0.5 * (eu.country @ ca.targets.T > 0)
+    signals = {"sector": sector, "semantic": cos(eu.embeddings, ca.embeddings), "lexical": lexical, "language": language, "interest": interest}
+    return bias + sum(weights[n] * signals[n] for n in signals)
 
 
-def test_fused_scorer_rejects_negative_weights_and_bad_tiles(tfidf_matcher):
-    with pytest.raises(ValueError, match="block_cols must be a positive int; got 0"):
-        tfidf_matcher.fused_scorer(block_cols=0)
-    inputs = tfidf_matcher._scorer_inputs
-    with pytest.raises(ValueError, match="FusedScorer needs non-negative weights"):
-        FusedScorer({"semantic": -1.0}, 0.0, *inputs)
+WEIGHTS = {"sector": 0.3, "semantic": 0.25, "lexical": 0.2, "language": 0.15, "interest": 0.1}
+
+
+@pytest.mark.parametrize(("n_eu", "n_ca", "block_rows"), [(53, 29, 7), (130, 70, 64), (10, 97, 1), (200, 3, 1000), (67, 65, 13)])
+def test_scorer_equals_dense_oracle_with_awkward_blocks(n_eu, n_ca, block_rows):
+    rng = np.random.default_rng(n_eu * n_ca)
+    eu, ca = _side(rng, n_eu, "eu"), _side(rng, n_ca, "ca")
+    common = np.array([True, False, False, False])
+    scorer = Scorer(eu, ca, WEIGHTS, 0.05, common, block_rows=block_rows)
+    oracle = dense_oracle(eu, ca, WEIGHTS, 0.05, common)
+    np.testing.assert_allclose(scorer.score_matrix(), oracle, rtol=0, atol=2e-6)
+    blocks = scorer.blocks()
+    assert blocks[0].start == 0 and blocks[-1].stop == n_eu and all(b.stop - b.start <= block_rows for b in blocks)
+    np.testing.assert_array_equal(np.vstack([scorer.scores(b) for b in blocks]), scorer.score_matrix())
+
+
+@pytest.mark.parametrize(("block_rows", "k"), [(7, 5), (64, 3), (1, 10), (500, 1)])
+def test_blockwise_top_k_and_ranks_equal_dense_ranks(block_rows, k):
+    """Top-k both ways and the exact ranks of the proposed pairs, blockwise, equal the ranks of the
+    dense oracle's matrix (ties by index; scores rounded to create many ties), filters applied."""
+    rng = np.random.default_rng(block_rows)
+    eu, ca = _side(rng, 61, "eu"), _side(rng, 37, "ca")
+    common = np.array([True, False, False, False])
+    scorer = Scorer(eu, ca, WEIGHTS, 0.0, common, block_rows=block_rows)
+    scorer.scores = lambda rows, signals=None: np.round(fuse(signals or scorer.signals(rows), scorer.weights, 0.0), 2)
+    eu_mask, ca_mask = rng.random(61) < 0.8, rng.random(37) < 0.8
+    full = np.vstack([scorer.scores(b) for b in scorer.blocks()])
+    masked = np.where(eu_mask[:, None] & ca_mask[None, :], full, -np.inf)
+    top = top_k_both_ways(scorer, k, eu_mask, ca_mask)
+    np.testing.assert_array_equal(top.row_idx[eu_mask], np.argsort(-masked, axis=1, kind="stable")[eu_mask, :k])
+    np.testing.assert_array_equal(top.col_idx[ca_mask], np.argsort(-masked.T, axis=1, kind="stable")[ca_mask, :k])
+    i, j = np.nonzero(eu_mask[:, None] & ca_mask[None, :])
+    stats = pair_stats(scorer, i, j, eu_mask, ca_mask)
+    np.testing.assert_array_equal(stats.rank_eu_to_ca, rank_matrix(masked)[i, j])
+    np.testing.assert_array_equal(stats.rank_ca_to_eu, rank_matrix(masked.T).T[i, j])
+    np.testing.assert_array_equal(stats.score, full[i, j])
+
+
+def test_scorer_rejects_bad_blocks(tfidf_matcher):
+    with pytest.raises(ParameterError, match="block_rows must be a positive int; got 0"):
+        Scorer(tfidf_matcher.eu_features_, tfidf_matcher.ca_features_, WEIGHTS, block_rows=0)
+
+
+def test_matcher_signals_come_from_the_scorer(tfidf_matcher):
+    m = tfidf_matcher
+    oracle = dense_oracle(m.eu_features_, m.ca_features_, m.weights_.weights, m.weights_.bias, m.features_.lingua_franca_)
+    np.testing.assert_allclose(m.score_matrix(), oracle, rtol=0, atol=2e-6)
+    assert set(m.signal_matrices()) == set(SIGNALS)

@@ -164,8 +164,8 @@ def run_evaluation(
     """
     eu_ids = [p.id for p in matcher.eu_]
     ca_ids = [p.id for p in matcher.ca_]
-    signals = matcher.signals_
-    fused = matcher.scores_
+    signals = matcher.signal_matrices()  # the scorer's signals, dense at evaluation scale
+    fused = fuse(signals, matcher.weights_.weights, matcher.weights_.bias)
     # Reciprocal ordering: the harmonic-mean reciprocal rank, ties broken by the fused score.
     recip = reciprocal_score(rank_matrix(fused), rank_matrix(fused.T).T) + 1e-9 * (fused - fused.min()) / (np.ptp(fused) + 1e-12)
     chosen_c, c_table, cv_scores, folds = None, pd.DataFrame(), None, []

@@ -12,8 +12,7 @@ from matcher.evaluate.harness import AREA_SYSTEM, EvaluationResult, comparison_t
 from matcher.evaluate.metrics import METRICS
 
 
-def _outranked_by(matcher, eu_id: str, ca_id: str, direction: str, limit: int = 5) -> list[str]:
-    scores = matcher.scores_
+def _outranked_by(matcher, scores: np.ndarray, eu_id: str, ca_id: str, direction: str, limit: int = 5) -> list[str]:
     i, j = matcher.eu_index_[eu_id], matcher.ca_index_[ca_id]
     if direction == "eu_to_ca":
         row, ids, own = scores[i], [p.id for p in matcher.ca_], j
@@ -29,8 +28,9 @@ def per_pair_frame(matcher, result: EvaluationResult, system: str | None = None)
     system = system or result.significance_headline or next(n for n in result.ranks if n.startswith("fused"))
     ranks = (result.pair_ranks.get(system) if result.pair_ranks else None)
     ranks = (ranks if ranks is not None else result.ranks[system]).copy()
-    ranks["outranked_by_eu_to_ca"] = ["; ".join(_outranked_by(matcher, r.eu_id, r.ca_id, "eu_to_ca")) for r in ranks.itertuples()]
-    ranks["outranked_by_ca_to_eu"] = ["; ".join(_outranked_by(matcher, r.eu_id, r.ca_id, "ca_to_eu")) for r in ranks.itertuples()]
+    scores = matcher.score_matrix()
+    ranks["outranked_by_eu_to_ca"] = ["; ".join(_outranked_by(matcher, scores, r.eu_id, r.ca_id, "eu_to_ca")) for r in ranks.itertuples()]
+    ranks["outranked_by_ca_to_eu"] = ["; ".join(_outranked_by(matcher, scores, r.eu_id, r.ca_id, "ca_to_eu")) for r in ranks.itertuples()]
     return ranks
 
 
@@ -207,6 +207,7 @@ def write_report(matcher, result: EvaluationResult, out: str | Path, network: Ev
     lines += [f"## Every gold pair ({result.significance_headline})", "", _md_table(pairs), "", "## Missed gold pairs (raw rank above 10 in a direction, evaluated weights)", ""]
     base = per_pair_frame(matcher, result, next(n for n in result.ranks if n.startswith("fused")))
     missed = base[(base.rank_eu_to_ca > 10) | (base.rank_ca_to_eu > 10)]
+    scores = matcher.score_matrix() if len(missed) else None
     if not len(missed):
         lines.append("None.")
     for row in missed.itertuples():
@@ -222,7 +223,7 @@ def write_report(matcher, result: EvaluationResult, out: str | Path, network: Ev
                 continue
             query = row.eu_id if direction == "eu_to_ca" else row.ca_id
             lines.append(f"- Ranked above it for `{query}`:")
-            for other in _outranked_by(matcher, row.eu_id, row.ca_id, direction, limit=3):
+            for other in _outranked_by(matcher, scores, row.eu_id, row.ca_id, direction, limit=3):
                 oe, oc = (row.eu_id, other) if direction == "eu_to_ca" else (other, row.ca_id)
                 oex = matcher.explain(oe, oc)
                 lines.append(f"  - {other}: score {oex.score:.3f} (" + ", ".join(f"{c.signal} {c.contribution:.3f}" for c in oex.contributions) + ")")
