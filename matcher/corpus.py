@@ -958,10 +958,12 @@ def validate_profile(record: Mapping[str, Any] | Profile, taxonomy: Taxonomy, so
     records (the same messages); raises :class:`CorpusError`. A Profile is returned unchanged."""
     if isinstance(record, Profile):
         return record
-    problems: list[Problem] = []
-    prof = _build_profile(_Raw(source, 0, dict(record)), taxonomy, problems)
-    if problems or prof is None:
-        raise CorpusError(_format(problems, f"profile {source!r}"), problems)
+    checks = _Checks(strict=False)  # a draft profile is user data: the bundled corpus's editorial rules only warn
+    prof = _build_profile(_Raw(source, 0, dict(record)), taxonomy, checks)
+    for line in checks.summaries():
+        log.warning("profile %r: %s", source, line)
+    if checks.problems or prof is None:
+        raise CorpusError(_format(checks.problems, f"profile {source!r}"), checks.problems)
     return prof
 
 
