@@ -225,7 +225,7 @@ class Matcher:
             return {}
         if self.gold is None:
             try:
-                pairs = load_gold_files(None, corpus)
+                pairs = load_gold_files(None, corpus, suggest=False)  # a user corpus: no search for closest ids
             except GoldError:
                 log.info("the bundled gold files name ids outside this corpus; no pair is flagged known_partner")
                 return {}

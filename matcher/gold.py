@@ -86,13 +86,15 @@ def load_gold(
     path: str | Path | None,
     corpus: Corpus,
     kinds: Iterable[str] | None = None,
+    suggest: bool = True,
 ) -> tuple[GoldPair, ...]:
     """Read one gold CSV and check every row against ``corpus``.
 
     ``path`` None reads the bundled seed file. ``kinds`` keeps only pairs of those kinds (all kinds
     when None). Raises one :class:`GoldError` listing every problem: unknown ids (with the closest
     ids), pairs of two profiles of the same side, unknown kinds and confidences, malformed years and
-    addresses, rows without a source or evidence, and pairs listed twice.
+    addresses, rows without a source or evidence, and pairs listed twice. ``suggest=False`` leaves
+    the closest ids out of the messages (a quick check: the search is slow on large corpora).
     """
     path = Path(path) if path is not None else default_gold_path()
     display = str(path)
@@ -130,7 +132,8 @@ def load_gold(
 
         for col, pid, side in (("eu_id", eu_id, "eu"), ("ca_id", ca_id, "ca")):
             if pid not in corpus.by_id:
-                problem(col, pid, unknown_id_message(pid, corpus.by_id).replace(f"unknown profile id {pid!r}", "a profile id of the corpus"))
+                hint = unknown_id_message(pid, corpus.by_id) if suggest else f"unknown profile id {pid!r}"
+                problem(col, pid, hint.replace(f"unknown profile id {pid!r}", "a profile id of the corpus"))
             elif corpus.by_id[pid].side != side:
                 problem(col, pid, f"a profile of side {side!r} (it is {corpus.by_id[pid].side!r}): a gold pair joins one European and one Canadian profile")
         if kind not in GOLD_KINDS:
@@ -167,7 +170,7 @@ def load_gold(
     return tuple(pairs)
 
 
-def load_gold_files(paths: Sequence[str | Path] | None, corpus: Corpus, kinds: Iterable[str] | None = None) -> tuple[GoldPair, ...]:
+def load_gold_files(paths: Sequence[str | Path] | None, corpus: Corpus, kinds: Iterable[str] | None = None, suggest: bool = True) -> tuple[GoldPair, ...]:
     """Gold pairs from several files (every bundled gold file when ``paths`` is None).
 
     A pair found in two files is kept once, from the first file, with a note in the log. A file
@@ -177,7 +180,7 @@ def load_gold_files(paths: Sequence[str | Path] | None, corpus: Corpus, kinds: I
     wanted = None if kinds is None else tuple(kinds)
     seen: dict[tuple[str, str], GoldPair] = {}
     for path in files:
-        for g in load_gold(path, corpus):
+        for g in load_gold(path, corpus, suggest=suggest):
             first = seen.setdefault((g.eu_id, g.ca_id), g)
             if first is not g:
                 log.info("%s:%s repeats the gold pair %s/%s of %s; counted once", path, g.line, g.eu_id, g.ca_id, first.file)
