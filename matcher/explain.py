@@ -118,12 +118,16 @@ def matching_terms(eu_row, ca_row, vocabulary: np.ndarray, eu: Profile, ca: Prof
     order = np.lexsort((idx, -prod))
     idx = idx[order]
     terms = list(shared_kw)
+    # A term is left out when it is already listed or is a word of a listed term (a unigram of a bigram).
+    listed, words = set(terms), {w for t in terms for w in t.split()}
     for j in idx:
-        term = str(vocabulary[j])
-        if term not in terms and not any(term in t.split() for t in terms):
-            terms.append(term)
         if len(terms) >= n:
             break
+        term = str(vocabulary[j])
+        if term not in listed and term not in words:
+            terms.append(term)
+            listed.add(term)
+            words.update(term.split())
     return tuple(terms[:n])
 
 
