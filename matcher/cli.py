@@ -140,7 +140,7 @@ def _cmd_corpus_stats(args: argparse.Namespace) -> int:
 def _cmd_rank(args: argparse.Namespace) -> int:
     from matcher.batch import run_batch
 
-    filters = {"countries": args.countries, "regions": args.regions, "sectors": args.sectors, "areas": args.areas, "kinds": args.kinds, "exclude": args.exclude}
+    filters = {"countries": args.countries, "regions": args.regions, "sectors": args.sectors, "areas": args.areas, "kinds": args.kinds, "exclude": args.exclude, "exclude_known": args.new_only}
     with _dask_client(args.dask_workers, args.dask_scheduler) as client:
         return _run_batch(args, filters, client, run_batch)
 
@@ -340,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--areas", help="comma-separated priority-area codes")
     r.add_argument("--kinds", type=_choices(KINDS, "organisation kind(s)"), help="comma-separated organisation kinds")
     r.add_argument("--exclude", help="comma-separated profile ids to leave out")
+    r.add_argument("--new-only", action="store_true", help="leave out pairs with a documented agreement in the gold files (known partners), so each list has k new names")
     r.add_argument("--html", action="store_true", help="also write report.html, the self-contained explorer")
     r.add_argument("--evaluation", type=EVALUATION_DIR, help="evaluation folder whose summary the HTML report includes (e.g. evaluation/report)")
     r.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format (default: csv; parquet needs pyarrow)")

@@ -47,6 +47,7 @@ FILTERS = {
     "areas": "priority-area codes; a profile passes if its sectors map to any of them",
     "kinds": f"organisation kinds among {', '.join(KINDS)}",
     "exclude": "profile ids to leave out",
+    "exclude_known": "True leaves out every pair with a documented agreement in the gold files (known_partner) before the top-k, so the lists hold new names",
 }
 
 
@@ -65,6 +66,8 @@ def check_filters(filters: Mapping[str, object], corpus: Corpus | None = None) -
     if unknown:
         allowed = "; ".join(f"{k} ({v})" for k, v in FILTERS.items())
         raise ParameterError(f"unknown filter(s) {unknown}; allowed filters: {allowed}")
+    if not isinstance(filters.get("exclude_known", False), (bool, np.bool_)):
+        raise ParameterError(f"filter 'exclude_known' must be True or False; got {filters['exclude_known']!r}")
     countries = _as_tuple(filters.get("countries"))
     bad = [c for c in countries or () if c not in ISO_COUNTRIES]
     if bad:
@@ -293,7 +296,8 @@ class Matcher:
         self._check_fitted()
         k = check_k(k)
         eu_mask, ca_mask = self._mask(self.eu_, filters), self._mask(self.ca_, filters)
-        top = top_k_both_ways(self.scorer_, k, eu_mask, ca_mask, self._runner("top-k"))
+        exclude = self._excluded(filters)
+        top = top_k_both_ways(self.scorer_, k, eu_mask, ca_mask, self._runner("top-k"), exclude)
         pairs = set()
         if "eu_to_ca" in directions:
             rows, r = np.nonzero(np.isfinite(top.row_val) & eu_mask[:, None])
@@ -302,7 +306,7 @@ class Matcher:
             cols, r = np.nonzero(np.isfinite(top.col_val) & ca_mask[:, None])
             pairs.update(zip(top.col_idx[cols, r].tolist(), cols.tolist(), strict=True))
         eu_idx, ca_idx = (np.array(x, dtype=np.int64) for x in zip(*sorted(pairs), strict=True)) if pairs else (np.zeros(0, np.int64),) * 2
-        stats = pair_stats(self.scorer_, eu_idx, ca_idx, eu_mask, ca_mask, self._runner("ranks"))
+        stats = pair_stats(self.scorer_, eu_idx, ca_idx, eu_mask, ca_mask, self._runner("ranks"), exclude)
         return Proposals(k, top, eu_mask, ca_mask, self._explain_stats(self.scorer_, eu_idx, ca_idx, stats))
 
     def rank(self, profile_id: str, k: int = 10, **filters: object) -> pd.DataFrame:
@@ -316,6 +320,13 @@ class Matcher:
         k = check_k(k)
         return self._query_frame(self.scorer_, direction, self._index(direction.query)[profile_id], k, filters)
 
+    def _excluded(self, filters: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The known pairs as (European rows, Canadian columns) when ``exclude_known`` asks for it."""
+        if not filters.get("exclude_known"):
+            return None
+        pairs = sorted((self.eu_index_[e], self.ca_index_[c]) for e, c in self.known_ if e in self.eu_index_ and c in self.ca_index_)
+        return np.array([i for i, _ in pairs], dtype=np.int64), np.array([j for _, j in pairs], dtype=np.int64)
+
     def _index(self, side: str) -> dict[str, int]:
         return self.eu_index_ if side == "eu" else self.ca_index_
 
@@ -327,16 +338,17 @@ class Matcher:
         query_mask = np.zeros(n_query, dtype=bool)
         query_mask[q] = True
         eu_mask, ca_mask = direction.pair(query_mask, cand_mask)
+        exclude = self._excluded(filters)
         if direction.query == "eu":
-            idx, val = top_k(_masked_row(scorer, scorer.block_of(q), q, ca_mask), k)
+            idx, val = top_k(_masked_row(scorer, scorer.block_of(q), q, ca_mask, exclude), k)
             best, cands = val[0], idx[0]
         else:
-            top = top_k_both_ways(scorer, k, eu_mask, ca_mask, self._runner("top-k"))
+            top = top_k_both_ways(scorer, k, eu_mask, ca_mask, self._runner("top-k"), exclude)
             best, cands = top.col_val[q], top.col_idx[q]
         cands = cands[np.isfinite(best)]
         eu_idx, ca_idx = direction.pair(np.full(len(cands), q, dtype=np.int64), cands.astype(np.int64))
         # Ranks in the query's direction among the filtered candidates; in the other, among all.
-        stats = pair_stats(scorer, eu_idx, ca_idx, eu_mask if direction.query == "ca" else None, ca_mask if direction.query == "eu" else None, self._runner("ranks"))
+        stats = pair_stats(scorer, eu_idx, ca_idx, eu_mask if direction.query == "ca" else None, ca_mask if direction.query == "eu" else None, self._runner("ranks"), exclude)
         explained = self._explain_stats(scorer, eu_idx, ca_idx, stats)
         query = (scorer.eu if direction.query == "eu" else scorer.ca).profiles[q]
         rows_out = []
@@ -465,10 +477,13 @@ def _take(side: SideFeatures, i: int) -> SideFeatures:
     )
 
 
-def _masked_row(scorer: Scorer, rows: slice, q: int, ca_mask: np.ndarray) -> np.ndarray:
-    """Scores of European row ``q`` (scored within its block) against the candidates ``ca_mask`` keeps."""
-    scores = scorer.scores(rows)[q - rows.start]
-    return np.where(ca_mask, scores, -np.inf)[None, :]
+def _masked_row(scorer: Scorer, rows: slice, q: int, ca_mask: np.ndarray, exclude=None) -> np.ndarray:
+    """Scores of European row ``q`` (scored within its block) against the candidates ``ca_mask``
+    keeps, ``-inf`` at the pairs ``exclude`` lists."""
+    scores = np.where(ca_mask, scorer.scores(rows)[q - rows.start], -np.inf)
+    if exclude is not None:
+        scores[exclude[1][exclude[0] == q]] = -np.inf
+    return scores[None, :]
 
 
 def _direction_row(ex: Explanation, query: Profile, candidate: Profile, rank: int) -> dict:

@@ -172,27 +172,32 @@ class BlockRunner:
                 bar.close()
 
 
-def masked_scores(scorer, rows: slice, eu_mask: np.ndarray | None, ca_mask: np.ndarray | None) -> tuple[dict, np.ndarray]:
-    """Signals and fused scores of a row block, ``-inf`` where a filter leaves the row or column out."""
+def masked_scores(scorer, rows: slice, eu_mask: np.ndarray | None, ca_mask: np.ndarray | None, exclude=None) -> tuple[dict, np.ndarray]:
+    """Signals and fused scores of a row block, ``-inf`` where a filter leaves the row or column out
+    and at the pairs ``exclude`` lists (``(eu_idx, ca_idx)`` arrays, e.g. known partners)."""
     signals = scorer.signals(rows)
     scores = scorer.scores(rows, signals)
     if ca_mask is not None:
         scores[:, ~ca_mask] = -np.inf
     if eu_mask is not None:
         scores[~eu_mask[rows]] = -np.inf
+    if exclude is not None:
+        ei, ci = exclude
+        inside = (ei >= rows.start) & (ei < rows.stop)
+        scores[ei[inside] - rows.start, ci[inside]] = -np.inf
     return signals, scores
 
 
-def _top_k_task(scorer, rows: slice, eu_mask, ca_mask, k: int):
-    _, scores = masked_scores(scorer, rows, eu_mask, ca_mask)
+def _top_k_task(scorer, rows: slice, eu_mask, ca_mask, k: int, exclude=None):
+    _, scores = masked_scores(scorer, rows, eu_mask, ca_mask, exclude)
     r_idx, r_val = top_k(scores, k)
     c_idx, c_val = top_k(scores.T, k)
     return r_idx, r_val, c_idx + rows.start, c_val
 
 
-def top_k_both_ways(scorer, k: int, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None) -> TopK:
+def top_k_both_ways(scorer, k: int, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None, exclude=None) -> TopK:
     """Exact top-k of every European row and every Canadian column, one row block at a time:
-    memory is one block plus the lists, whatever the corpus size."""
+    memory is one block plus the lists, whatever the corpus size. ``exclude``: pairs left out."""
     runner = runner or BlockRunner()
     n_rows, n_cols = scorer.shape
     kr, kc = min(k, n_cols), min(k, n_rows)
@@ -201,7 +206,7 @@ def top_k_both_ways(scorer, k: int, eu_mask=None, ca_mask=None, runner: BlockRun
     col_idx = np.zeros((n_cols, 0), dtype=np.int64)
     col_val = np.zeros((n_cols, 0))
     blocks = scorer.blocks()
-    for rows, (r_idx, r_val, c_idx, c_val) in zip(blocks, runner.map(_top_k_task, scorer, blocks, eu_mask, ca_mask, k), strict=True):
+    for rows, (r_idx, r_val, c_idx, c_val) in zip(blocks, runner.map(_top_k_task, scorer, blocks, eu_mask, ca_mask, k, exclude), strict=True):
         row_idx[rows], row_val[rows] = r_idx, r_val
         # Merge this block's column lists into the running ones: rows are global, ties by lower row.
         vals, idx = np.hstack([col_val, c_val]), np.hstack([col_idx, c_idx])
@@ -221,11 +226,11 @@ def _grouped(key: np.ndarray, vals: np.ndarray, other: np.ndarray, n: int):
     return order, ptr, np.ascontiguousarray(vals[order]), np.ascontiguousarray(other[order]).astype(np.int64), low
 
 
-def _stats_task(scorer, rows: slice, eu_mask, ca_mask, pairs):
+def _stats_task(scorer, rows: slice, eu_mask, ca_mask, pairs, exclude=None):
     from matcher import _kernels
 
     eu_idx, ca_idx, r, c = pairs
-    signals, scores = masked_scores(scorer, rows, eu_mask, ca_mask)
+    signals, scores = masked_scores(scorer, rows, eu_mask, ca_mask, exclude)
     _, r_ptr, r_val, r_col, r_min = r
     _, c_ptr, c_val, c_row, c_min = c
     counts = [np.zeros(len(eu_idx), dtype=np.int64) for _ in range(4)]
@@ -244,11 +249,11 @@ def _segment_prefix(hist: np.ndarray, ptr: np.ndarray) -> np.ndarray:
     return cs - before
 
 
-def pair_stats(scorer, eu_idx, ca_idx, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None) -> PairStats:
+def pair_stats(scorer, eu_idx, ca_idx, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None, exclude=None) -> PairStats:
     """Score, signals and exact ranks both ways (1 = best, ties by lower index, among the rows and
     columns the masks keep) of the pairs ``(eu_idx[p], ca_idx[p])``, blockwise: a first pass over
     the blocks holding the pairs finds their scores, a second over every block counts what ranks
-    ahead of each pair. No all-pairs matrix is held."""
+    ahead of each pair. No all-pairs matrix is held. Pairs in ``exclude`` count as candidates of no one."""
     runner = runner or BlockRunner()
     eu_idx, ca_idx = np.asarray(eu_idx, dtype=np.int64), np.asarray(ca_idx, dtype=np.int64)
     n_rows, n_cols = scorer.shape
@@ -256,7 +261,7 @@ def pair_stats(scorer, eu_idx, ca_idx, eu_mask=None, ca_mask=None, runner: Block
     thr = np.full(n, -np.inf)
     needed = sorted({scorer.block_of(int(i)).start for i in eu_idx})
     own = [scorer.block_of(s) for s in needed]
-    for inside, vals in runner.map(_score_task, scorer, own, eu_mask, ca_mask, eu_idx, ca_idx):
+    for inside, vals in runner.map(_score_task, scorer, own, eu_mask, ca_mask, eu_idx, ca_idx, exclude):
         thr[inside] = vals
     if not np.all(np.isfinite(thr)):
         from matcher.errors import ParameterError
@@ -268,7 +273,7 @@ def pair_stats(scorer, eu_idx, ca_idx, eu_mask=None, ca_mask=None, runner: Block
     signals: dict[str, np.ndarray] = {}
     totals = [np.zeros(n, dtype=np.int64) for _ in range(4)]
     blocks = scorer.blocks()
-    for inside, vals, values, counts in runner.map(_stats_task, scorer, blocks, eu_mask, ca_mask, (eu_idx, ca_idx, r, c)):
+    for inside, vals, values, counts in runner.map(_stats_task, scorer, blocks, eu_mask, ca_mask, (eu_idx, ca_idx, r, c), exclude):
         score[inside] = vals
         for name, v in values.items():
             signals.setdefault(name, np.zeros(n, dtype=v.dtype))[inside] = v
@@ -281,7 +286,7 @@ def pair_stats(scorer, eu_idx, ca_idx, eu_mask=None, ca_mask=None, runner: Block
     return PairStats(score, signals, rank_ec, rank_ce)
 
 
-def _score_task(scorer, rows: slice, eu_mask, ca_mask, eu_idx, ca_idx):
-    _, scores = masked_scores(scorer, rows, eu_mask, ca_mask)
+def _score_task(scorer, rows: slice, eu_mask, ca_mask, eu_idx, ca_idx, exclude=None):
+    _, scores = masked_scores(scorer, rows, eu_mask, ca_mask, exclude)
     inside = np.flatnonzero((eu_idx >= rows.start) & (eu_idx < rows.stop))
     return inside, scores[eu_idx[inside] - rows.start, ca_idx[inside]]

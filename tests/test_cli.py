@@ -61,6 +61,17 @@ def test_rank_twice_gives_same_bytes(batch_out, tmp_path):
         assert (tmp_path / name).read_bytes() == (batch_out / name).read_bytes(), name
 
 
+def test_new_only_writes_no_known_partner(batch_out, tmp_path):
+    assert main(["rank", "--backend", "tfidf", "--out", str(tmp_path), "--top-k", "5", "--quiet", "--new-only"]) == 0
+    for name in ("eu_to_ca.csv", "ca_to_eu.csv", "pairings.csv"):
+        with open(batch_out / name, encoding="utf-8") as fh:
+            before = [r for r in csv.DictReader(fh) if r["known_partner"]]
+        with open(tmp_path / name, encoding="utf-8") as fh:
+            after = list(csv.DictReader(fh))
+        assert before and not [r for r in after if r["known_partner"]], name
+    assert json.loads((tmp_path / "run.json").read_text())["filters"] == {"exclude_known": True}
+
+
 def test_failed_run_leaves_earlier_outputs_intact(capsys, tmp_path):
     out = tmp_path / "out"
     assert main(["rank", "--backend", "tfidf", "--out", str(out), "--top-k", "2", "--quiet"]) == 0

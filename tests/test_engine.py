@@ -170,3 +170,23 @@ def test_explain_needs_no_ranking_and_matches_the_batch(tfidf_matcher):
     proposals = m.propose(5)
     (eu_id, ca_id), ex = next(iter(sorted(proposals.explanations.items())))
     assert m.explain(eu_id, ca_id) == ex
+
+
+def test_exclude_known_leaves_out_documented_partners_before_the_top_k(tfidf_matcher):
+    m = tfidf_matcher
+    known = {c for e, c in m.known_ if e == "skywin"} | {e for e, c in m.known_ if c == "aero-montreal"}
+    assert {"aero-montreal", "skywin"} <= known  # the seed's Skywin - Aéro Montréal MoU
+    plain = m.rank("aero-montreal", k=10)
+    new = m.rank("aero-montreal", k=10, exclude_known=True)
+    assert len(new) == 10 and not set(new["candidate_id"]) & {e for e, c in m.known_ if c == "aero-montreal"}
+    assert set(plain["candidate_id"]) & {e for e, c in m.known_ if c == "aero-montreal"}
+    # The new list is the plain ranking with the known partners taken out (deeper ranks move up).
+    deeper = m.rank("aero-montreal", k=60)
+    expected = [c for c in deeper["candidate_id"] if (c, "aero-montreal") not in m.known_][:10]
+    assert list(new["candidate_id"]) == expected
+    eu_query = m.rank("skywin", k=5, exclude_known=True)
+    assert not {("skywin", c) for c in eu_query["candidate_id"]} & set(m.known_)
+    pairs = m.pairings(k=5, exclude_known=True)
+    assert len(pairs) and not {(r.eu_id, r.ca_id) for r in pairs.itertuples()} & set(m.known_)
+    with pytest.raises(ParameterError, match="filter 'exclude_known' must be True or False; got 'yes'"):
+        m.rank("skywin", exclude_known="yes")
