@@ -121,7 +121,7 @@ def load_gold(
     pairs: list[GoldPair] = []
     seen: dict[tuple[str, str], int] = {}
     line = 2
-    for row in reader:
+    for row in _rows(reader, display):
         cell = {c: (row.get(c) or "").strip() for c in KNOWN_COLUMNS}
         eu_id, ca_id, kind = cell["eu_id"], cell["ca_id"], cell["kind"] or "agreement"
         rec = f"{eu_id}/{ca_id}"
@@ -168,6 +168,17 @@ def load_gold(
         which = "" if wanted is None else f" of kind {', '.join(wanted)}"
         raise GoldError(f"gold file {display!r} has no pair{which}; expected at least one eu_id, ca_id row")
     return tuple(pairs)
+
+
+def _rows(reader: csv.DictReader, display: str):
+    """The reader's rows; a field over the csv module's limit is a GoldError naming its line."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise GoldError(f"gold file {display!r}:{reader.line_num + 1}: got a field the CSV reader refuses ({exc}); expected fields of at most {csv.field_size_limit():,} characters") from None
 
 
 def load_gold_files(paths: Sequence[str | Path] | None, corpus: Corpus, kinds: Iterable[str] | None = None, suggest: bool = True) -> tuple[GoldPair, ...]:

@@ -150,3 +150,14 @@ def test_documented_agreements_extend_the_seed_with_provenance(bundled):
 def test_known_partner_reads_every_bundled_gold_file(tfidf_matcher):
     assert tfidf_matcher.known_[("aerospace-valley", "aero-montreal")] == "mou"  # the seed's
     assert tfidf_matcher.known_[("gifas", "aero-montreal")] == "agreement"  # documented since
+
+
+def test_gold_field_over_the_csv_limit_is_one_clear_error(tiny, tmp_path):
+    import csv
+
+    path = tmp_path / "huge.csv"
+    path.write_text(HEADER + "eu-auto,ca-auto,mou,,x," + "e" * (csv.field_size_limit() + 1) + "\n", encoding="utf-8")
+    with pytest.raises(GoldError) as info:
+        load_gold(path, tiny)
+    assert str(info.value).startswith(f"gold file {str(path)!r}:2: got a field the CSV reader refuses (field larger than field limit")
+    assert str(info.value).endswith(f"expected fields of at most {csv.field_size_limit():,} characters")
