@@ -23,6 +23,20 @@ def _first_below(vals, a, b, v):  # pragma: no cover - compiled
     return lo
 
 
+@nb.njit(nogil=True, cache=True, inline="always")
+def _count_cell(vals, other, hist, tie, a, b, v, own):  # pragma: no cover - compiled
+    """One cell of score ``v`` at index ``own`` against the group ``vals[a:b]`` (descending):
+    ahead of every pair scoring below ``v``, and of those scoring ``v`` whose index is higher."""
+    p = _first_below(vals, a, b, v)
+    if p < b:
+        hist[p] += 1
+    p -= 1
+    while p >= a and vals[p] == v:
+        if own < other[p]:
+            tie[p] += 1
+        p -= 1
+
+
 @nb.njit(nogil=True, cache=True)
 def count_ahead(block, row0, r_ptr, r_val, r_col, r_min, r_hist, r_tie, c_ptr, c_val, c_row, c_min, c_hist, c_tie):  # pragma: no cover - compiled
     """Count, for chosen pairs, the cells of ``block`` (global rows ``row0...``, every column) that
@@ -38,28 +52,9 @@ def count_ahead(block, row0, r_ptr, r_val, r_col, r_min, r_hist, r_tie, c_ptr, c
     for i in range(n_rows):
         gi = row0 + i
         out = block[i]
-        ra = r_ptr[gi]
-        rb = r_ptr[gi + 1]
-        low = r_min[gi]
         for j in range(n_cols):
             v = out[j]
-            if v >= low:
-                a = _first_below(r_val, ra, rb, v)
-                if a < rb:
-                    r_hist[a] += 1
-                p = a - 1
-                while p >= ra and r_val[p] == v:
-                    if j < r_col[p]:
-                        r_tie[p] += 1
-                    p -= 1
+            if v >= r_min[gi]:
+                _count_cell(r_val, r_col, r_hist, r_tie, r_ptr[gi], r_ptr[gi + 1], v, j)
             if v >= c_min[j]:
-                ca = c_ptr[j]
-                cb = c_ptr[j + 1]
-                a = _first_below(c_val, ca, cb, v)
-                if a < cb:
-                    c_hist[a] += 1
-                p = a - 1
-                while p >= ca and c_val[p] == v:
-                    if gi < c_row[p]:
-                        c_tie[p] += 1
-                    p -= 1
+                _count_cell(c_val, c_row, c_hist, c_tie, c_ptr[j], c_ptr[j + 1], v, gi)
