@@ -22,13 +22,13 @@ def _outranked_by(matcher, scores: np.ndarray, eu_id: str, ca_id: str, direction
     return [pid for _, pid in sorted(better)[:limit]]
 
 
-def per_pair_frame(matcher, result: EvaluationResult, system: str | None = None) -> pd.DataFrame:
+def per_pair_frame(matcher, result: EvaluationResult, system: str | None = None, scores: np.ndarray | None = None) -> pd.DataFrame:
     """Each gold pair's raw and filtered ranks in both directions under ``system`` (default: the
     headline), with the candidates that outranked it (best first, up to 5)."""
     system = system or result.significance_headline or next(n for n in result.ranks if n.startswith("fused"))
     ranks = (result.pair_ranks.get(system) if result.pair_ranks else None)
     ranks = (ranks if ranks is not None else result.ranks[system]).copy()
-    scores = matcher.score_matrix()
+    scores = matcher.score_matrix() if scores is None else scores
     ranks["outranked_by_eu_to_ca"] = ["; ".join(_outranked_by(matcher, scores, r.eu_id, r.ca_id, "eu_to_ca")) for r in ranks.itertuples()]
     ranks["outranked_by_ca_to_eu"] = ["; ".join(_outranked_by(matcher, scores, r.eu_id, r.ca_id, "ca_to_eu")) for r in ranks.itertuples()]
     return ranks
@@ -106,7 +106,8 @@ def write_report(matcher, result: EvaluationResult, out: str | Path, network: Ev
     written["metrics.csv"] = atomic_write_text(out / "metrics.csv", frame_to_csv(result.table.copy()))
     if len(result.pair_table):
         written["pair_metrics.csv"] = atomic_write_text(out / "pair_metrics.csv", frame_to_csv(result.pair_table))
-    pairs = per_pair_frame(matcher, result)
+    scores = matcher.score_matrix()  # the evaluated weights' scores, once for every table below
+    pairs = per_pair_frame(matcher, result, scores=scores)
     written["per_query.csv"] = atomic_write_text(out / "per_query.csv", frame_to_csv(pairs))
     for p in _plots(result, out):
         written[p.name] = p
@@ -205,9 +206,8 @@ def write_report(matcher, result: EvaluationResult, out: str | Path, network: Ev
             "",
         ]
     lines += [f"## Every gold pair ({result.significance_headline})", "", _md_table(pairs), "", "## Missed gold pairs (raw rank above 10 in a direction, evaluated weights)", ""]
-    base = per_pair_frame(matcher, result, next(n for n in result.ranks if n.startswith("fused")))
+    base = per_pair_frame(matcher, result, next(n for n in result.ranks if n.startswith("fused")), scores)
     missed = base[(base.rank_eu_to_ca > 10) | (base.rank_ca_to_eu > 10)]
-    scores = matcher.score_matrix() if len(missed) else None
     if not len(missed):
         lines.append("None.")
     for row in missed.itertuples():
