@@ -132,8 +132,10 @@ def load_gold(
 
         for col, pid, side in (("eu_id", eu_id, "eu"), ("ca_id", ca_id, "ca")):
             if pid not in corpus.by_id:
-                hint = unknown_id_message(pid, corpus.by_id) if suggest else f"unknown profile id {pid!r}"
-                problem(col, pid, hint.replace(f"unknown profile id {pid!r}", "a profile id of the corpus"))
+                expected = "a profile id of the corpus"
+                if suggest:
+                    expected = unknown_id_message(pid, corpus.by_id).replace(f"unknown profile id {pid!r}", expected)
+                problem(col, pid, expected)
             elif corpus.by_id[pid].side != side:
                 problem(col, pid, f"a profile of side {side!r} (it is {corpus.by_id[pid].side!r}): a gold pair joins one European and one Canadian profile")
         if kind not in GOLD_KINDS:
