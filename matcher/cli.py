@@ -63,16 +63,13 @@ def _choices(allowed: Iterable[str], what: str, listing: str | None = None) -> C
 
 
 def region_codes(text: str) -> str:
-    from matcher.corpus import CA_REGION_CODES, region_filter_ok
+    from matcher.corpus import REGION_FILTER_EXPECTED, region_filter_ok
 
     values = [v.strip() for v in text.split(",") if v.strip()]
     bad = [v for v in values if not region_filter_ok(v)]
     if not values or bad:
         got = ", ".join(map(repr, bad)) if bad else repr(text)
-        raise argparse.ArgumentTypeError(
-            f"malformed region code(s) {got}; expected comma-separated ISO 3166-2 Canadian codes ({', '.join(sorted(CA_REGION_CODES))}) "
-            "or NUTS codes or prefixes of 2 to 4 characters such as FR, FR1, FR10"
-        )
+        raise argparse.ArgumentTypeError(f"malformed region code(s) {got}; expected comma-separated {REGION_FILTER_EXPECTED}")
     return ",".join(values)
 
 

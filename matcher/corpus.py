@@ -113,6 +113,11 @@ _NUTS2_RE = re.compile(r"[A-Z]{2}[0-9A-Z]{2}")
 _NUTS_PREFIX_RE = re.compile(r"[A-Z]{2}[0-9A-Z]{0,2}")
 
 
+REGION_FILTER_EXPECTED = (
+    f"ISO 3166-2 Canadian codes ({', '.join(sorted(CA_REGION_CODES))}) or NUTS codes or prefixes of 2 to 4 characters such as FR, FR1, FR10"
+)
+
+
 def region_filter_ok(code: str) -> bool:
     """Whether ``code`` can select regions: a Canadian ISO 3166-2 code, or a NUTS code or prefix (FR, FR1, FR10)."""
     return code in CA_REGION_CODES or (not code.startswith("CA-") and bool(_NUTS_PREFIX_RE.fullmatch(code)))

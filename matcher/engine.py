@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from matcher.corpus import (
-    CA_REGION_CODES,
     ISO_COUNTRIES,
     KINDS,
+    REGION_FILTER_EXPECTED,
     Corpus,
     Profile,
     load_corpus,
@@ -74,10 +74,7 @@ def check_filters(filters: Mapping[str, object], corpus: Corpus | None = None) -
         raise ParameterError(f"filter 'countries' got unknown value(s) {bad}; expected ISO 3166-1 alpha-2 codes such as 'FR', 'CA'")
     bad = [r for r in _as_tuple(filters.get("regions")) or () if not region_filter_ok(r)]
     if bad:
-        raise ParameterError(
-            f"filter 'regions' got malformed code(s) {bad}; expected ISO 3166-2 Canadian codes "
-            f"({', '.join(sorted(CA_REGION_CODES))}) or NUTS codes or prefixes of 2 to 4 characters (FR, FR1, FR10)"
-        )
+        raise ParameterError(f"filter 'regions' got malformed code(s) {bad}; expected {REGION_FILTER_EXPECTED}")
     if corpus is None:
         return
     tax = corpus.taxonomy
