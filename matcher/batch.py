@@ -148,6 +148,7 @@ def build_details(matcher: Matcher, proposals) -> dict:
             "score": round(ex.score, 6),
             "contributions": {c.signal: round(c.contribution, 6) for c in ex.contributions},
             "shared_sectors": list(ex.shared_sectors),
+            "related_sectors": list(ex.related_sectors),
             "evidence": [[sentences[eu_id].index(ev.eu_sentence), sentences[ca_id].index(ev.ca_sentence), ev.similarity] for ev in ex.evidence],
             "terms": list(ex.terms),
             "known_partner": ex.known_partner,

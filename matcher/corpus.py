@@ -18,7 +18,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -39,6 +39,7 @@ __all__ = [
     "Taxonomy",
     "corpus_stats",
     "load_corpus",
+    "load_related",
     "load_taxonomy",
     "profiles_to_frame",
     "write_profiles_csv",
@@ -85,7 +86,8 @@ LIST_FIELDS = frozenset({"aliases", "region_code", "sectors", "keywords", "langu
 LIST_SEPARATOR = ";"
 DESCRIPTION_WORDS = (80, 250)
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
-RESERVED_FILES = frozenset({"taxonomy.yaml", "partnerships.yaml"})
+RELATED_FILE = "related_sectors.yaml"
+RESERVED_FILES = frozenset({"taxonomy.yaml", "partnerships.yaml", RELATED_FILE})
 
 ISO_COUNTRIES = frozenset(
     ["AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW"]
@@ -164,6 +166,15 @@ class Taxonomy:
     areas: Mapping[str, str]
     sources: tuple[str, ...] = ()
     version: int = 1
+    # Documented links between different fine sectors: (code, code) in taxonomy order -> strength in (0, 1].
+    related: Mapping[tuple[str, str], float] = field(default_factory=lambda: MappingProxyType({}))
+    related_sources: tuple[str, ...] = ()
+
+    def relatedness(self, a: str, b: str) -> float:
+        """Documented relatedness of two different fine sectors (0 when unlinked or equal)."""
+        order = {c: j for j, c in enumerate(self.sectors)}
+        key = (a, b) if order.get(a, -1) <= order.get(b, -1) else (b, a)
+        return float(self.related.get(key, 0.0))
 
     def areas_of(self, codes: Iterable[str]) -> tuple[str, ...]:
         """Priority areas of a set of fine codes, in taxonomy order."""
@@ -279,6 +290,7 @@ class Corpus:
                 {f.name: getattr(pt, f.name) for f in fields(Partnership)} for pt in self.partnerships
             ],
             "taxonomy": {c: [s.label, s.level, list(s.areas)] for c, s in self.taxonomy.sectors.items()},
+            "related": sorted([a, b, w] for (a, b), w in self.taxonomy.related.items()),
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=list)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -824,7 +836,105 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
         problems.append(Problem(display, None, None, "sources", data.get("sources"), "a list of addresses"))
     if problems:
         raise CorpusError(_format(problems, "taxonomy"), problems)
-    return Taxonomy(MappingProxyType(sectors), MappingProxyType(areas), tuple(str(s) for s in sources), version)
+    taxonomy = Taxonomy(MappingProxyType(sectors), MappingProxyType(areas), tuple(str(s) for s in sources), version)
+    related = path.parent / RELATED_FILE
+    return load_related(related, taxonomy) if related.is_file() else taxonomy
+
+
+_LINK_KEYS = frozenset({"a", "b", "source", "url", "note", "strength", "tier"})
+_RELATED_EXPECTED = "a YAML mapping with 'version', 'sources' (name: {title, url}) and 'links' (a list of {a, b, source, url, note})"
+
+
+def load_related(path: str | Path, taxonomy: Taxonomy) -> Taxonomy:
+    """``taxonomy`` with the related-sector links of ``path`` (``related_sectors.yaml``, read
+    beside the taxonomy file by :func:`load_taxonomy`). Every link names two different fine sectors
+    of the taxonomy, a declared source and the address that states the link; ``strength``, when
+    given, is in (0, 1] (1 otherwise). Every problem is raised together as one :class:`CorpusError`."""
+    path = Path(path)
+    display = str(path)
+    problems: list[Problem] = []
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"related-sectors file {display!r} cannot be read ({exc.strerror or exc}); expected {_RELATED_EXPECTED}") from exc
+    text = _decode(raw, display, problems)
+    if text is None:
+        raise CorpusError(_format(problems, "related sectors"), problems)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(display, None, mark.line + 1 if mark else None, None, str(exc).splitlines()[0], "valid YAML"))
+        raise CorpusError(_format(problems, "related sectors"), problems) from None
+    except (ValueError, RecursionError) as exc:
+        problems.append(Problem(display, None, None, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__, "valid YAML"))
+        raise CorpusError(_format(problems, "related sectors"), problems) from None
+    if not isinstance(data, dict) or not isinstance(data.get("links"), list) or not isinstance(data.get("sources"), dict):
+        problems.append(Problem(display, None, None, None, type(data).__name__ if not isinstance(data, dict) else sorted(map(str, data)), _RELATED_EXPECTED))
+        raise CorpusError(_format(problems, "related sectors"), problems)
+    lines: list[int | None] = [None] * len(data["links"])
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == "links" and isinstance(value, yaml.SequenceNode):
+                lines = [item.start_mark.line + 1 for item in value.value]
+    sources = {}
+    for name, spec in data["sources"].items():
+        url = spec.get("url") if isinstance(spec, dict) else None
+        if not isinstance(url, str) or not _URL_RE.fullmatch(url):
+            problems.append(Problem(display, str(name), None, "sources", spec, "a mapping with a title and an http(s) url"))
+        else:
+            sources[str(name)] = url
+    order = {c: j for j, c in enumerate(taxonomy.sectors)}
+    links: dict[tuple[str, str], float] = {}
+    first_line: dict[tuple[str, str], int | None] = {}
+    for n, (link, line) in enumerate(zip(data["links"], lines, strict=True)):
+        rec = f"link {n + 1}"
+        if not isinstance(link, dict):
+            problems.append(Problem(display, rec, line, None, link, "a mapping with a, b, source, url and note"))
+            continue
+        ok = True
+        for key in sorted(set(map(str, link)) - _LINK_KEYS):
+            problems.append(Problem(display, rec, line, key, link[key], f"only the keys {', '.join(sorted(_LINK_KEYS))}"))
+            ok = False
+        codes = []
+        for name in ("a", "b"):
+            code = link.get(name)
+            if not isinstance(code, str) or code not in order:
+                close = difflib.get_close_matches(str(code), list(order), n=3, cutoff=0.4)
+                hint = f" (closest: {', '.join(close)})" if close else ""
+                problems.append(Problem(display, rec, line, name, code, f"a fine sector code of the taxonomy{hint}"))
+                ok = False
+            codes.append(code)
+        if ok and codes[0] == codes[1]:
+            problems.append(Problem(display, rec, line, "b", codes[1], "a sector different from a (same-sector pairs are scored by sector overlap)"))
+            ok = False
+        if link.get("source") not in sources:
+            problems.append(Problem(display, rec, line, "source", link.get("source"), f"one of the declared sources: {', '.join(sorted(sources)) or '(none declared)'}"))
+            ok = False
+        url = link.get("url")
+        if not isinstance(url, str) or not _URL_RE.fullmatch(url):
+            problems.append(Problem(display, rec, line, "url", url, "the http(s) address of the page that states the link"))
+            ok = False
+        if not isinstance(link.get("note"), str) or not link["note"].strip():
+            problems.append(Problem(display, rec, line, "note", link.get("note"), "what the source says about the link"))
+            ok = False
+        strength = link.get("strength", 1.0)
+        if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 < strength <= 1:
+            problems.append(Problem(display, rec, line, "strength", strength, "a number in (0, 1]"))
+            ok = False
+        if not ok:
+            continue
+        key = tuple(sorted(codes, key=order.__getitem__))
+        if key in links:
+            problems.append(Problem(display, rec, line, "b", codes[1], f"a pair not listed before (the same pair is at line {first_line[key]})"))
+            continue
+        links[key] = float(strength)
+        first_line[key] = line
+    if problems:
+        raise CorpusError(_format(problems, "related sectors"), problems)
+    ordered = dict(sorted(links.items(), key=lambda kv: (order[kv[0][0]], order[kv[0][1]])))
+    return replace(taxonomy, related=MappingProxyType(ordered), related_sources=tuple(sorted(set(sources.values()))))
 
 
 def _load_partnerships(path: Path, display: str, known: Mapping[str, Profile], checks: _Checks) -> tuple[Partnership, ...]:

@@ -198,7 +198,9 @@ class Matcher:
         return self
 
     def _scorer(self, eu: SideFeatures, ca: SideFeatures, block_rows: int | None) -> Scorer:
-        return Scorer(eu, ca, self.weights_.weights, self.weights_.bias, self.features_.lingua_franca_, block_rows=block_rows)
+        return Scorer(
+            eu, ca, self.weights_.weights, self.weights_.bias, self.features_.lingua_franca_, block_rows=block_rows, relatedness=self.features_.related_
+        )
 
     def _runner(self, desc: str = "scoring") -> BlockRunner:
         return BlockRunner(self.client, self.show_progress, desc)
@@ -405,6 +407,7 @@ class Matcher:
                     "rank_eu_to_ca": ex.rank_eu_to_ca,
                     "rank_ca_to_eu": ex.rank_ca_to_eu,
                     "shared_sectors": "; ".join(ex.shared_sectors),
+                    "related_sectors": "; ".join(ex.related_sectors),
                     "known_partner": ex.known_partner or "",
                     "why": ex.summary,
                 }
@@ -497,6 +500,7 @@ def _direction_row(ex: Explanation, query: Profile, candidate: Profile, rank: in
     for con in ex.contributions:
         row[f"contrib_{con.signal}"] = con.contribution
     row["shared_sectors"] = "; ".join(ex.shared_sectors)
+    row["related_sectors"] = "; ".join(ex.related_sectors)
     row["known_partner"] = ex.known_partner or ""
     row["why"] = ex.summary
     return row
@@ -520,6 +524,7 @@ def _direction_columns() -> list[str]:
         "score",
         *(f"contrib_{s}" for s in SIGNALS),
         "shared_sectors",
+        "related_sectors",
         "known_partner",
         "why",
     ]
@@ -537,6 +542,7 @@ def _pairing_columns() -> list[str]:
         "rank_eu_to_ca",
         "rank_ca_to_eu",
         "shared_sectors",
+        "related_sectors",
         "known_partner",
         "why",
     ]

@@ -16,7 +16,7 @@ import numpy as np
 from matcher.corpus import Profile, Taxonomy
 from matcher.score import SIGNALS
 
-__all__ = ["CA_TO_EU", "DIRECTIONS", "EU_TO_CA", "Contribution", "Direction", "Evidence", "Explanation", "evidence_pairs", "explain_pair", "matching_terms"]
+__all__ = ["CA_TO_EU", "DIRECTIONS", "EU_TO_CA", "Contribution", "Direction", "Evidence", "Explanation", "evidence_pairs", "explain_pair", "matching_terms", "related_labels"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,7 @@ class Explanation:
     contributions: tuple[Contribution, ...]
     shared_sectors: tuple[str, ...]
     shared_areas: tuple[str, ...]
+    related_sectors: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     terms: tuple[str, ...]
     summary: str
@@ -131,13 +132,18 @@ def matching_terms(eu_row, ca_row, vocabulary: np.ndarray, eu: Profile, ca: Prof
     return tuple(terms[:n])
 
 
-def summarise(eu: Profile, ca: Profile, contributions: Sequence[Contribution], shared_sectors: Sequence[str], shared_areas: Sequence[str], terms: Sequence[str], interest: Mapping[str, bool]) -> str:
+def summarise(
+    eu: Profile, ca: Profile, contributions: Sequence[Contribution], shared_sectors: Sequence[str], shared_areas: Sequence[str],
+    terms: Sequence[str], interest: Mapping[str, bool], related: Sequence[str] = (),
+) -> str:
     """One readable line: what the two have in common, strongest signals first."""
     parts = []
     if shared_sectors:
         parts.append(f"same sector: {', '.join(shared_sectors)}")
     elif shared_areas:
         parts.append(f"same priority area: {', '.join(shared_areas)}")
+    if related:
+        parts.append(f"related sectors: {', '.join(related[:2])}")
     by_size = sorted((c for c in contributions if c.signal in ("semantic", "lexical")), key=lambda c: -c.contribution)
     for c in by_size:
         parts.append(f"{c.label} {c.value:.2f}")
@@ -166,6 +172,15 @@ def shared_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy) -> tuple[tuple[s
     return sectors, areas
 
 
+def related_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy) -> tuple[str, ...]:
+    """The documented related sector pairs of the two profiles, "European sector / Canadian sector",
+    strongest first (then taxonomy order); pairs of the same sector are left out."""
+    order = {c: j for j, c in enumerate(taxonomy.sectors)}
+    pairs = [(taxonomy.relatedness(s, t), s, t) for s in eu.sectors for t in ca.sectors if s != t]
+    pairs = sorted((p for p in pairs if p[0] > 0), key=lambda p: (-p[0], order[p[1]], order[p[2]]))
+    return tuple(f"{taxonomy.label(s)} / {taxonomy.label(t)}" for _, s, t in pairs)
+
+
 def explain_pair(
     eu,
     i: int,
@@ -186,6 +201,7 @@ def explain_pair(
     e, c = eu.profiles[i], ca.profiles[j]
     contributions = contributions_of(values, weights)
     sectors, areas = shared_labels(e, c, taxonomy)
+    related = related_labels(e, c, taxonomy)
     evidence = evidence_pairs(eu.sentences[i], ca.sentences[j], eu.sentence_vectors[i], ca.sentence_vectors[j])
     terms = matching_terms(eu.lexical_row(i), ca.lexical_row(j), vocabulary, e, c)
     interest = {"eu": bool(eu.targets[i] @ ca.country[j] > 0), "ca": bool(eu.country[i] @ ca.targets[j] > 0)}
@@ -199,9 +215,10 @@ def explain_pair(
         contributions=contributions,
         shared_sectors=sectors,
         shared_areas=areas,
+        related_sectors=related,
         evidence=evidence,
         terms=terms,
-        summary=summarise(e, c, contributions, sectors, areas, terms, interest),
+        summary=summarise(e, c, contributions, sectors, areas, terms, interest, related),
         rank_eu_to_ca=int(ranks[0]),
         rank_ca_to_eu=int(ranks[1]),
         known_partner=known_partner,

@@ -59,6 +59,16 @@ def sector_matrix(profiles: Sequence[Profile], taxonomy: Taxonomy) -> np.ndarray
     return out
 
 
+def related_matrix(taxonomy: Taxonomy) -> np.ndarray:
+    """Symmetric fine sector x fine sector matrix of documented relatedness (taxonomy order), zero
+    on the diagonal: a same-sector pair is sector overlap's, not relatedness's."""
+    codes = {c: j for j, c in enumerate(taxonomy.sectors)}
+    out = np.zeros((len(codes), len(codes)), dtype=np.float32)
+    for (a, b), strength in taxonomy.related.items():
+        out[codes[a], codes[b]] = out[codes[b], codes[a]] = strength
+    return out
+
+
 def area_matrix(profiles: Sequence[Profile], taxonomy: Taxonomy) -> np.ndarray:
     """0/1 matrix, one row per profile, one column per priority area its sectors map to."""
     areas = {a: j for j, a in enumerate(taxonomy.areas)}
@@ -217,6 +227,7 @@ class FeatureSpace:
         """Fit on ``corpus`` and return the TF-IDF rows of its profiles (European then Canadian)."""
         profiles = (*corpus.eu, *corpus.ca)
         self.taxonomy_ = corpus.taxonomy
+        self.related_ = related_matrix(corpus.taxonomy)
         self.languages_ = tuple(sorted({lang for p in profiles for lang in p.languages}))
         self.lingua_franca_ = np.array([lang in LINGUA_FRANCA for lang in self.languages_], dtype=bool)
         # Countries a European profile can be from, and Canada: both directions of declared interest.

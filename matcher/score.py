@@ -23,6 +23,7 @@ __all__ = [
     "language_overlap",
     "lexical_similarity",
     "normalize_rows",
+    "related_sectors",
     "sector_overlap",
 ]
 
@@ -33,6 +34,7 @@ SIGNALS: Mapping[str, str] = {
     "lexical": "lexical similarity",
     "language": "shared working language",
     "interest": "declared interest",
+    "related": "related sectors",
 }
 # Value of the language signal when the only shared languages are lingua francas.
 COMMON_ONLY = 0.5
@@ -74,6 +76,29 @@ def sector_overlap(eu_fine: np.ndarray, ca_fine: np.ndarray, eu_area: np.ndarray
     fine = cosine_similarity(eu_fine, ca_fine)
     area = cosine_similarity(eu_area, ca_area)
     return (FINE_SHARE * fine + (1.0 - FINE_SHARE) * area).astype(np.float32)
+
+
+def _share_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to sum to 1 (all-zero rows stay zero)."""
+    x = np.asarray(x, dtype=np.float32)
+    sums = x.sum(axis=1, keepdims=True)
+    return np.divide(x, sums, out=np.zeros_like(x), where=sums > 0)
+
+
+def related_sectors(eu_fine: np.ndarray, ca_fine: np.ndarray, relatedness: np.ndarray) -> np.ndarray:
+    """Complementarity: the mean documented relatedness over every (European sector, Canadian
+    sector) pair of the two profiles, ``relatedness`` being a symmetric fine x fine matrix in [0, 1]
+    with a zero diagonal (``corpus/related_sectors.yaml``). Only pairs of different sectors count:
+    a shared sector is sector overlap's part. One aerospace profile and one IT profile whose sectors
+    are linked score 1; a pair of identical single-sector profiles scores 0.
+    """
+    _pair_shapes("related_sectors", fine_sectors=(eu_fine, ca_fine))
+    n = shape_of(eu_fine)[1]
+    checks = ParamChecks("related_sectors")
+    checks.require(shape_of(relatedness) == (n, n), f"related_sectors: relatedness must be a {n} x {n} matrix over the fine sectors; got shape {shape_of(relatedness)}")
+    checks.done()
+    sim = _share_rows(eu_fine) @ (_share_rows(ca_fine) @ np.asarray(relatedness, dtype=np.float32)).T
+    return np.clip(sim, 0.0, 1.0, out=sim)
 
 
 def lexical_similarity(eu_tfidf: sparse.spmatrix | np.ndarray, ca_tfidf: sparse.spmatrix | np.ndarray) -> np.ndarray:
@@ -162,8 +187,11 @@ class Scorer:
     ``block_rows`` (default: about :data:`BLOCK_CELLS` cells per block), the same for every caller.
     """
 
-    def __init__(self, eu, ca, weights: Mapping[str, float], bias: float = 0.0, lingua_franca: np.ndarray | None = None, block_rows: int | None = None) -> None:
-        _check_scorer(eu, ca, weights, bias, block_rows)
+    def __init__(
+        self, eu, ca, weights: Mapping[str, float], bias: float = 0.0, lingua_franca: np.ndarray | None = None,
+        block_rows: int | None = None, relatedness: np.ndarray | None = None,
+    ) -> None:
+        _check_scorer(eu, ca, weights, bias, block_rows, relatedness)
         self.eu = eu
         self.ca = ca
         self.weights = {name: float(weights.get(name, 0.0)) for name in SIGNALS}
@@ -179,6 +207,8 @@ class Scorer:
             "embeddings": _padded(ca.embeddings), "fine": _padded(ca.fine), "areas": _padded(ca.areas),
             "languages": _padded(ca.languages), "lexical": ca.lexical, "targets": _padded(ca.targets),
         }
+        n_fine = np.asarray(eu.fine).shape[1]
+        self.relatedness = np.zeros((n_fine, n_fine), np.float32) if relatedness is None else np.asarray(relatedness, np.float32)
         # A European profile's declared interest in Canada: its target in the country column(s) Canadian profiles hold.
         self._canada = (np.asarray(ca.country).sum(axis=0) > 0).astype(np.float32)
 
@@ -202,6 +232,7 @@ class Scorer:
             "lexical": lexical_similarity(eu.lexical[rows], ca["lexical"]),
             "language": language_overlap(_padded(eu.languages[rows]), ca["languages"], self.lingua_franca),
             "interest": declared_interest(_padded(eu.targets[rows]) @ self._canada, _padded(eu.country[rows]), ca["targets"]),
+            "related": related_sectors(_padded(eu.fine[rows]), ca["fine"], self.relatedness),
         }
         return {name: np.ascontiguousarray(v[:n, :m]) for name, v in out.items()}
 
@@ -221,7 +252,7 @@ class Scorer:
         return fuse(self.signal_matrices(), self.weights, self.bias)
 
 
-def _check_scorer(eu, ca, weights, bias, block_rows) -> None:
+def _check_scorer(eu, ca, weights, bias, block_rows, relatedness=None) -> None:
     """Every problem of the Scorer's parameters, raised together."""
     checks = ParamChecks("Scorer")
     unknown = sorted(set(map(str, weights)) - set(SIGNALS))
@@ -236,4 +267,11 @@ def _check_scorer(eu, ca, weights, bias, block_rows) -> None:
     for name in ("embeddings", "fine", "areas", "languages", "lexical"):
         a, b = shape_of(getattr(eu, name)), shape_of(getattr(ca, name))
         checks.require(len(a) == 2 and len(b) == 2 and a[1] == b[1], f"Scorer: the two sides' {name} must be matrices with the same number of columns; got shapes {a} and {b}")
+    if relatedness is not None:
+        n = shape_of(eu.fine)[1] if len(shape_of(eu.fine)) == 2 else None
+        r = np.asarray(relatedness) if shape_of(relatedness) == (n, n) else None
+        checks.require(
+            r is not None and bool(np.all(np.isfinite(r))) and bool(np.all((r >= 0) & (r <= 1))) and np.array_equal(r, r.T) and not np.any(np.diag(r)),
+            f"Scorer: relatedness must be a symmetric {n} x {n} matrix over the fine sectors with values in [0, 1] and a zero diagonal",
+        )
     checks.done()

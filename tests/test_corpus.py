@@ -219,3 +219,92 @@ def test_stats_counts_match_profiles(bundled):
 def test_dta_puglia_aliases_name_the_technology_district_only(bundled):
     """'Distretto Aerospaziale Pugliese' is the productive district, a different body: not an alias."""
     assert bundled.get("dta-puglia").aliases == ("DTA", "DTA scarl", "Apulian Aerospace Technology District")
+
+
+TINY_TAXONOMY = """\
+version: 1
+sources: [https://example.org/taxonomy]
+areas: {mobility: Mobility, health: Health}
+sectors:
+  automotive: {label: Automotive, areas: [mobility]}
+  plastics: {label: Plastics, areas: [mobility]}
+  biopharmaceuticals: {label: Biopharmaceuticals, areas: [health]}
+"""
+
+
+def related_corpus(folder: Path, related: str) -> Path:
+    """A corpus with its own three-sector taxonomy and related-sectors file."""
+    write_corpus(
+        folder,
+        [
+            profile("eu-auto", "eu", "FR", ["automotive"], "electric vehicles and batteries"),
+            profile("ca-plastics", "ca", None, ["plastics"], "moulded polymer parts for vehicles"),
+            profile("ca-bio", "ca", None, ["biopharmaceuticals"], "vaccines and biologics manufacturing"),
+        ],
+    )
+    (folder / "taxonomy.yaml").write_text(TINY_TAXONOMY, encoding="utf-8")
+    (folder / "related_sectors.yaml").write_text(related, encoding="utf-8")
+    return folder
+
+
+RELATED_OK = """\
+version: 1
+sources:
+  src: {title: A source, url: "https://example.org/related"}
+links:
+  - {a: plastics, b: automotive, source: src, url: "https://example.org/related#1", note: "plastics supply the automotive cluster"}
+"""
+
+
+def test_related_links_are_read_beside_the_taxonomy(tmp_path):
+    corpus = load_corpus(related_corpus(tmp_path / "c", RELATED_OK))
+    tax = corpus.taxonomy
+    assert dict(tax.related) == {("automotive", "plastics"): 1.0}  # stored in taxonomy order
+    assert tax.relatedness("plastics", "automotive") == tax.relatedness("automotive", "plastics") == 1.0
+    assert tax.relatedness("automotive", "biopharmaceuticals") == 0.0
+    assert tax.related_sources == ("https://example.org/related",)
+
+
+def test_related_links_change_the_corpus_fingerprint(tmp_path):
+    with_link = load_corpus(related_corpus(tmp_path / "a", RELATED_OK))
+    without = load_corpus(related_corpus(tmp_path / "b", RELATED_OK.split("links:")[0] + "links: []\n"))
+    assert with_link.fingerprint != without.fingerprint
+
+
+def test_related_file_problems_are_listed_together(tmp_path):
+    bad = """\
+version: 1
+sources:
+  src: {title: A source, url: "https://example.org/related"}
+links:
+  - {a: automotiv, b: plastics, source: src, url: "https://example.org/x", note: n}
+  - {a: plastics, b: plastics, source: src, url: "https://example.org/x", note: n}
+  - {a: automotive, b: plastics, source: other, url: "not an address", note: "", strength: 2}
+  - {a: automotive, b: plastics, source: src, url: "https://example.org/x", note: n}
+  - {a: plastics, b: automotive, source: src, url: "https://example.org/y", note: n}
+  - {a: plastics, b: biopharmaceuticals, source: src, url: "https://example.org/z", note: n, weight: 1}
+"""
+    folder = related_corpus(tmp_path / "c", bad)
+    path = folder / "related_sectors.yaml"
+    with pytest.raises(CorpusError) as info:
+        load_corpus(folder)
+    assert str(info.value) == "\n  ".join(
+        [
+            "8 problems in related sectors:",
+            f"{path}:5 [link 1] a: got 'automotiv'; expected a fine sector code of the taxonomy (closest: automotive)",
+            f"{path}:6 [link 2] b: got 'plastics'; expected a sector different from a (same-sector pairs are scored by sector overlap)",
+            f"{path}:7 [link 3] source: got 'other'; expected one of the declared sources: src",
+            f"{path}:7 [link 3] url: got 'not an address'; expected the http(s) address of the page that states the link",
+            f"{path}:7 [link 3] note: got ''; expected what the source says about the link",
+            f"{path}:7 [link 3] strength: got 2; expected a number in (0, 1]",
+            f"{path}:9 [link 5] b: got 'automotive'; expected a pair not listed before (the same pair is at line 8)",
+            f"{path}:10 [link 6] weight: got 1; expected only the keys a, b, note, source, strength, tier, url",
+        ]
+    )
+
+
+def test_bundled_related_links_cite_their_source(bundled):
+    tax = bundled.taxonomy
+    assert len(tax.related) >= 50
+    assert all(a != b and a in tax.sectors and b in tax.sectors for a, b in tax.related)
+    assert tax.related_sources and all(s.startswith("https://") for s in tax.related_sources)

@@ -190,3 +190,21 @@ def test_exclude_known_leaves_out_documented_partners_before_the_top_k(tfidf_mat
     assert len(pairs) and not {(r.eu_id, r.ca_id) for r in pairs.itertuples()} & set(m.known_)
     with pytest.raises(ParameterError, match="filter 'exclude_known' must be True or False; got 'yes'"):
         m.rank("skywin", exclude_known="yes")
+
+
+def test_related_sectors_contribute_and_are_named(tmp_path):
+    from .test_corpus import RELATED_OK, related_corpus
+
+    weights = tmp_path / "w.json"
+    weights.write_text('{"weights": {"semantic": 0.5, "related": 0.25}}', encoding="utf-8")
+    m = Matcher(backend="tfidf", weights=weights).fit(related_corpus(tmp_path / "c", RELATED_OK))
+    frame = m.rank("eu-auto", k=2).set_index("candidate_id")
+    # automotive / plastics is a documented link (value 1); automotive / biopharmaceuticals is not.
+    assert frame.loc["ca-plastics", "contrib_related"] == pytest.approx(0.25)
+    assert frame.loc["ca-bio", "contrib_related"] == 0.0
+    assert frame.loc["ca-plastics", "related_sectors"] == "Automotive / Plastics"
+    assert "related sectors: Automotive / Plastics" in frame.loc["ca-plastics", "why"]
+    ex = m.explain("eu-auto", "ca-plastics")
+    assert ex.related_sectors == ("Automotive / Plastics",)
+    assert dict((c.signal, c.value) for c in ex.contributions)["related"] == pytest.approx(1.0)
+    assert ex.total() == pytest.approx(ex.score, abs=1e-12)

@@ -18,6 +18,7 @@ from matcher.score import (
     fuse,
     language_overlap,
     lexical_similarity,
+    related_sectors,
     sector_overlap,
 )
 
@@ -89,7 +90,7 @@ def _side(rng, n: int, side: str, countries: int = 6, dim: int = 16, terms: int 
     return SideFeatures(profiles, emb, fine, areas, langs, lex, country, targets, ((),) * n, (np.zeros((0, dim), np.float32),) * n)
 
 
-def dense_oracle(eu: SideFeatures, ca: SideFeatures, weights, bias, common) -> np.ndarray:
+def dense_oracle(eu: SideFeatures, ca: SideFeatures, weights, bias, common, related=None) -> np.ndarray:
     """The fused score written out plainly, pair by pair formulas over whole matrices (float64)."""
 
     def cos(a, b):
@@ -105,11 +106,24 @@ def dense_oracle(eu: SideFeatures, ca: SideFeatures, weights, bias, common) -> n
     anyl = (eu.languages @ ca.languages.T) > 0
     language = np.where(own, 1.0, np.where(anyl, 0.5, 0.0))
     interest = 0.5 * (eu.targets @ ca.country.T > 0) + 0.5 * (eu.country @ ca.targets.T > 0)
-    signals = {"sector": sector, "semantic": cos(eu.embeddings, ca.embeddings), "lexical": lexical, "language": language, "interest": interest}
-    return bias + sum(weights[n] * signals[n] for n in signals)
+    # related: mean relatedness over every (European sector, Canadian sector) pair, pair by pair.
+    rel = np.zeros((len(eu), len(ca)))
+    if related is not None:
+        for i in range(len(eu)):
+            for j in range(len(ca)):
+                pairs = [related[s, t] for s in np.flatnonzero(eu.fine[i]) for t in np.flatnonzero(ca.fine[j])]
+                rel[i, j] = np.mean(pairs) if pairs else 0.0
+    signals = {"sector": sector, "semantic": cos(eu.embeddings, ca.embeddings), "lexical": lexical, "language": language, "interest": interest, "related": rel}
+    return bias + sum(weights.get(n, 0.0) * signals[n] for n in signals)
 
 
-WEIGHTS = {"sector": 0.3, "semantic": 0.25, "lexical": 0.2, "language": 0.15, "interest": 0.1}
+WEIGHTS = {"sector": 0.3, "semantic": 0.25, "lexical": 0.2, "language": 0.15, "interest": 0.1, "related": 0.12}
+
+
+def _relatedness(rng, n: int = 9) -> np.ndarray:
+    """A random symmetric relatedness matrix in [0, 1] with a zero diagonal."""
+    r = np.triu((rng.random((n, n)) < 0.3) * rng.random((n, n)), 1).astype(np.float32)
+    return r + r.T
 
 
 @pytest.mark.parametrize(("n_eu", "n_ca", "block_rows"), [(53, 29, 7), (130, 70, 64), (10, 97, 1), (200, 3, 1000), (67, 65, 13)])
@@ -117,8 +131,9 @@ def test_scorer_equals_dense_oracle_with_awkward_blocks(n_eu, n_ca, block_rows):
     rng = np.random.default_rng(n_eu * n_ca)
     eu, ca = _side(rng, n_eu, "eu"), _side(rng, n_ca, "ca")
     common = np.array([True, False, False, False])
-    scorer = Scorer(eu, ca, WEIGHTS, 0.05, common, block_rows=block_rows)
-    oracle = dense_oracle(eu, ca, WEIGHTS, 0.05, common)
+    related = _relatedness(rng)
+    scorer = Scorer(eu, ca, WEIGHTS, 0.05, common, block_rows=block_rows, relatedness=related)
+    oracle = dense_oracle(eu, ca, WEIGHTS, 0.05, common, related)
     np.testing.assert_allclose(scorer.score_matrix(), oracle, rtol=0, atol=2e-6)
     blocks = scorer.blocks()
     assert blocks[0].start == 0 and blocks[-1].stop == n_eu and all(b.stop - b.start <= block_rows for b in blocks)
@@ -154,6 +169,34 @@ def test_scorer_rejects_bad_blocks(tfidf_matcher):
 
 def test_matcher_signals_come_from_the_scorer(tfidf_matcher):
     m = tfidf_matcher
-    oracle = dense_oracle(m.eu_features_, m.ca_features_, m.weights_.weights, m.weights_.bias, m.features_.lingua_franca_)
+    oracle = dense_oracle(m.eu_features_, m.ca_features_, m.weights_.weights, m.weights_.bias, m.features_.lingua_franca_, m.features_.related_)
     np.testing.assert_allclose(m.score_matrix(), oracle, rtol=0, atol=2e-6)
     assert set(m.signal_matrices()) == set(SIGNALS)
+
+
+def test_related_sectors_counts_only_documented_cross_sector_pairs():
+    # fine sectors s0, s1, s2; s0-s1 linked (1.0), s1-s2 linked (0.5), s0-s2 not linked
+    rel = np.array([[0, 1, 0], [1, 0, 0.5], [0, 0.5, 0]], dtype=np.float32)
+    eu = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 0]], dtype=np.float32)  # {s0}, {s0, s1}, none
+    ca = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 1, 1]], dtype=np.float32)  # {s0}, {s1}, {s2}, {s1, s2}
+    got = related_sectors(eu, ca, rel)
+    expected = [
+        [0.0, 1.0, 0.0, (1.0 + 0.0) / 2],  # same sector: 0; linked: 1; unlinked: 0; mean over (s0,s1), (s0,s2)
+        [1.0 / 2, 1.0 / 2, 0.5 / 2, (1.0 + 0.0 + 0.0 + 0.5) / 4],  # mean over the four sector pairs, s1-s1 counts 0
+        [0.0, 0.0, 0.0, 0.0],  # no sectors: 0
+    ]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_related_sectors_rejects_a_matrix_of_the_wrong_shape():
+    with pytest.raises(ParameterError, match=r"related_sectors: relatedness must be a 3 x 3 matrix over the fine sectors; got shape \(2, 2\)"):
+        related_sectors(np.eye(3, dtype=np.float32), np.eye(3, dtype=np.float32), np.zeros((2, 2)))
+
+
+def test_scorer_rejects_an_asymmetric_relatedness(tfidf_matcher):
+    m = tfidf_matcher
+    n = m.eu_features_.fine.shape[1]
+    bad = np.zeros((n, n), np.float32)
+    bad[0, 1] = 1.0
+    with pytest.raises(ParameterError, match=rf"relatedness must be a symmetric {n} x {n} matrix over the fine sectors with values in \[0, 1\] and a zero diagonal"):
+        Scorer(m.eu_features_, m.ca_features_, WEIGHTS, relatedness=bad)

@@ -101,6 +101,11 @@ function partnerItem(queryId, candId, rank, scale) {
     for (const s of pair.shared_sectors) chips.append(el("span", {cls: "chip", text: s}));
     li.append(chips);
   }
+  if (pair.related_sectors.length) {
+    const chips = el("div", {"aria-label": "related sectors"});
+    for (const s of pair.related_sectors) chips.append(el("span", {cls: "chip related", text: "related: " + s}));
+    li.append(chips);
+  }
   li.append(el("p", {cls: "why", text: pair.summary}));
   if (pair.evidence.length) {
     const det = el("details", {}, el("summary", {text: "Evidence: " + pair.evidence.length + " sentence pairs"}));
