@@ -46,7 +46,7 @@ class Weights:
         return {"name": self.name, "kind": self.kind, "bias": self.bias, "weights": dict(self.weights), **dict(self.meta)}
 
 
-HAND_SET = "hand-set-v1.json"
+HAND_SET = "hand-set-v2.json"
 _EXPECTED_FILE = "a JSON object with 'weights' (signal: weight) and optionally 'bias', 'name', 'kind'"
 
 

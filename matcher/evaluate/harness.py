@@ -408,7 +408,7 @@ def save_fitted_weights(result: EvaluationResult, path: str | Path, force: bool 
     card = {
         "kind": "fitted",
         "method": (
-            "logistic regression on the five signals (class-balanced), negative coefficients set to 0, scaled to sum 1; "
+            f"logistic regression on the {len(SIGNALS)} signals (class-balanced), negative coefficients set to 0, scaled to sum 1; "
             f"regularisation C={result.chosen_C} chosen from {list(result.c_table['C']) if len(result.c_table) else [result.chosen_C]} "
             "by leave-one-query-out filtered MRR"
         ),
