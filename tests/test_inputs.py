@@ -239,7 +239,7 @@ def test_weights_files_are_validated_like_corpus_files(tmp_path):
     assert weights_message(tmp_path, bad) == (
         "5 problems in weights file 'w.json':\n"
         "  w.json:3 weights.semantic: got 'high'; expected a finite number >= 0 (a signal's weight)\n"
-        "  w.json:4 weights.sectr: got 'sectr'; expected one of the signals (did you mean 'sector'?): sector, semantic, lexical, language, interest\n"
+        "  w.json:4 weights.sectr: got 'sectr'; expected one of the signals (did you mean 'sector'?): sector, semantic, lexical, language, interest, related\n"
         "  w.json:5 weights.lexical: got -1; expected a finite number >= 0 (a signal's weight)\n"
         "  w.json:7 bias: got None; expected a finite number\n"
         "  w.json:8 name: got 3; expected text"
@@ -250,7 +250,7 @@ def test_weights_files_are_validated_like_corpus_files(tmp_path):
     )
     assert weights_message(tmp_path, '{"bias": 0.1}') == (
         "1 problem in weights file 'w.json':\n"
-        "  w.json weights: got None; expected an object mapping signals to weights: sector, semantic, lexical, language, interest"
+        "  w.json weights: got None; expected an object mapping signals to weights: sector, semantic, lexical, language, interest, related"
     )
     assert weights_message(tmp_path, b'{"weights": {"semantic": 0.5}, "name": "caf\xe9"}') == (
         "1 problem in weights file 'w.json':\n"
@@ -266,7 +266,7 @@ def test_weights_mapping_checks():
     assert str(info.value) == (
         "3 problems in weights:\n"
         "  weights semantic: got nan; expected a finite number >= 0 (a signal's weight)\n"
-        "  weights colour: got 'colour'; expected one of the signals: sector, semantic, lexical, language, interest\n"
+        "  weights colour: got 'colour'; expected one of the signals: sector, semantic, lexical, language, interest, related\n"
         "  weights bias: got 'x'; expected a finite number"
     )
     assert isinstance(info.value, ParameterError) and isinstance(info.value, ValueError)
@@ -281,7 +281,7 @@ def test_scoring_and_ranking_parameters_raise_parameter_errors():
             fn(*args, **kw)
         return str(info.value)
 
-    assert msg(fuse, {}, {}) == "fuse needs at least one of the signals sector, semantic, lexical, language, interest; got []"
+    assert msg(fuse, {}, {}) == "fuse needs at least one of the signals sector, semantic, lexical, language, interest, related; got []"
     assert msg(fuse, {"sector": np.zeros((2, 3)), "semantic": np.zeros((2, 2))}, {"sector": float("inf")}) == (
         "2 problems with the parameters of fuse:\n"
         "  fuse needs signal matrices of one shape; got {'sector': (2, 3), 'semantic': (2, 2)}\n"
@@ -303,8 +303,8 @@ def test_scorer_collects_every_problem(tfidf_matcher):
         Scorer(eu, narrow, {"semantic": -1.0, "colour": 1.0}, float("nan"), block_rows=0)
     assert str(info.value).splitlines() == [
         "5 problems with the parameters of Scorer:",
-        "  Scorer: unknown signal(s) ['colour'] in weights; allowed signals: sector, semantic, lexical, language, interest",
-        "  Scorer needs finite non-negative weights; got {'sector': 0.0, 'semantic': -1.0, 'lexical': 0.0, 'language': 0.0, 'interest': 0.0}",
+        "  Scorer: unknown signal(s) ['colour'] in weights; allowed signals: sector, semantic, lexical, language, interest, related",
+        "  Scorer needs finite non-negative weights; got {'sector': 0.0, 'semantic': -1.0, 'lexical': 0.0, 'language': 0.0, 'interest': 0.0, 'related': 0.0}",
         "  Scorer: bias must be a finite number; got nan",
         "  block_rows must be a positive int; got 0",
         f"  Scorer: the two sides' embeddings must be matrices with the same number of columns; got shapes {eu.embeddings.shape} and ({len(ca)}, 10)",

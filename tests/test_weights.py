@@ -14,12 +14,12 @@ from matcher.weights import Weights, default_weights_path, load_weights, save_we
 def test_unknown_signal_is_rejected_with_allowed_list():
     with pytest.raises(ParameterError) as info:
         Weights({"colour": 1.0})
-    assert str(info.value) == "1 problem in weights:\n  weights colour: got 'colour'; expected one of the signals: sector, semantic, lexical, language, interest"
+    assert str(info.value) == "1 problem in weights:\n  weights colour: got 'colour'; expected one of the signals: sector, semantic, lexical, language, interest, related"
 
 
 def test_missing_signals_default_to_zero():
     w = load_weights({"semantic": 1.0})
-    assert dict(w.weights) == {"sector": 0.0, "semantic": 1.0, "lexical": 0.0, "language": 0.0, "interest": 0.0}
+    assert dict(w.weights) == {"sector": 0.0, "semantic": 1.0, "lexical": 0.0, "language": 0.0, "interest": 0.0, "related": 0.0}
 
 
 def test_save_never_overwrites_without_force(tmp_path):
@@ -42,8 +42,13 @@ def test_loading_warns_when_library_versions_differ(tmp_path, caplog):
 
 
 def test_default_weights_are_the_fitted_ones_with_a_card():
+    """The default is fitted-v3 with only the related weight set by hand, and its card says why."""
     path = default_weights_path()
     data = json.loads(path.read_text())
-    assert data["kind"] == "fitted"
-    assert path.with_suffix(".card.md").is_file()
-    assert abs(sum(data["weights"].values()) - 1.0) < 1e-5
+    fitted = json.loads((path.parent / "fitted-v3.json").read_text())
+    assert data["kind"] == "fitted+hand" and fitted["kind"] == "fitted"
+    assert abs(sum(fitted["weights"].values()) - 1.0) < 1e-5
+    assert {k: v for k, v in data["weights"].items() if k != "related"} == {k: v for k, v in fitted["weights"].items() if k != "related"}
+    assert data["weights"]["related"] > fitted["weights"]["related"] > 0
+    card = path.with_suffix(".card.md").read_text()
+    assert "- **reason**:" in card and "corpus_sha256" in card
