@@ -193,5 +193,6 @@ def read_participants(source: str | Path | Sequence[object], corpus: Corpus) -> 
         other = "Canadian" if sides[0] == "eu" else "European"
         problems.append(Problem(display, None, None, "side", f"only {name} participants ({len(sides)})", f"at least one {other} participant as well: meetings pair a European with a Canadian cluster"))
     if problems:
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))  # by line; problems of the whole list last
         raise ParticipantsError(_format(problems, what), problems)
     return tuple(out)

@@ -44,11 +44,12 @@ SCORE_UNIT = 1e-6
 INTEGRALITY_TOL = 1e-6
 
 TIE_BREAK = (
-    "scores rounded to 1e-6 as integer units; each eligible pair r (0-based, in European-id then "
-    "Canadian-id order, of E) adds (E - r) / ((E + 1) (K + 1)) units, K the most meetings possible, "
-    "less than one unit over any plan: among plans of equal rounded total the one with earlier-id "
-    "pairs is preferred as far as the solver's tolerance (1e-7) resolves it; the programme is built "
-    "in id order and HiGHS is deterministic, so the same input gives the same plan"
+    "scores rounded to 1e-6 as integer units; eligible pair r (0-based, in European-id then "
+    "Canadian-id order, of E) adds ((E - r) / E)^2 / (K + 1) units, K the most meetings possible: "
+    "less than one unit over any plan, so it only chooses among plans of equal rounded total; being "
+    "strictly convex in r, it prefers pairing the earliest ids together (of two plans that swap "
+    "partners, the one holding the earliest pair) as far as HiGHS's tolerance (1e-7) resolves it; the "
+    "programme is built in id order and HiGHS is deterministic, so the same input gives the same plan"
 )
 
 
@@ -137,7 +138,7 @@ def plan_meetings(
     from scipy.optimize import linprog
 
     units = np.round(s[rows, cols] / SCORE_UNIT)
-    tie = (n_edges - np.arange(n_edges)) / ((n_edges + 1.0) * (most + 1.0))
+    tie = ((n_edges - np.arange(n_edges)) / n_edges) ** 2 / (most + 1.0)
     objective = units + tie
     n_eu, n_ca = s.shape
     edge = np.arange(n_edges)
