@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BASELINE", "run_bench", "synthetic_corpus"]
+__all__ = ["BASELINE", "run_bench", "schedule_bench", "synthetic_corpus"]
 
 log = logging.getLogger(__name__)
 
@@ -150,5 +150,42 @@ def _bench_bundled(tmp: Path, repeats: int, out) -> dict:
     out(
         f"bundled corpus ({len(m.corpus_.profiles)} profiles), sentence-transformers, warm cache, `matcher rank` end to end: {warm[0]:.2f} s, "
         f"peak RSS {warm[1]:.0f} MB; `rank_profile` after fit (tfidf backend): median {res['rank_profile_ms']:.1f} ms per profile"
+    )
+    return res
+
+
+def schedule_bench(n_eu: int = 300, n_ca: int = 300, slots: int = 8, repeats: int = 3, seed: int = 0, out=print) -> dict:
+    """Print and return the brokerage-event figures: ``matcher schedule --backend tfidf`` end to end
+    (a new process, imports, corpus load and fit included) for an event of every profile of a
+    synthetic ``n_eu x n_ca`` corpus with capacities drawn from 1 to ``slots``, and the planning step
+    alone (:func:`~matcher.schedule.plan_meetings` and :func:`~matcher.schedule.assign_slots` on
+    that event's score matrix from the one scorer)."""
+    from matcher import Matcher
+    from matcher.schedule import assign_slots, plan_meetings
+
+    rng = np.random.default_rng(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        corpus = synthetic_corpus(n_eu, n_ca, tmp / f"corpus-{n_eu}x{n_ca}.csv", seed=seed)
+        ids = [f"eu-{i:06d}" for i in range(n_eu)] + [f"ca-{i:06d}" for i in range(n_ca)]
+        caps = rng.integers(1, slots + 1, len(ids))
+        people = tmp / "participants.csv"
+        people.write_text("id,max_meetings\n" + "".join(f"{p},{c}\n" for p, c in zip(ids, caps, strict=True)), encoding="utf-8")
+        cmd = [sys.executable, "-m", "matcher", "schedule", "--backend", "tfidf", "--corpus", str(corpus), "--participants", str(people), "--slots", str(slots), "--out", str(tmp / "event"), "--quiet"]
+        end_to_end = _median(lambda: _measure(cmd), repeats)
+        m = Matcher(backend="tfidf").fit(corpus)
+        scores = m.score_matrix()
+        eu_cap, ca_cap = caps[:n_eu].astype(np.int64), caps[n_eu:].astype(np.int64)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            plan = plan_meetings(scores, eu_cap, ca_cap)
+            assign_slots(plan.eu, plan.ca, slots)
+            times.append(time.perf_counter() - t0)
+    res = {"schedule_s": end_to_end[0], "schedule_rss_mb": end_to_end[1], "plan_s": statistics.median(times), "meetings": len(plan), "pairs_eligible": plan.eligible}
+    out(
+        f"{n_eu} x {n_ca}-participant event, {slots} slots, capacities 1-{slots}: `matcher schedule --backend tfidf` end to end "
+        f"{res['schedule_s']:.2f} s (peak RSS {res['schedule_rss_mb']:.0f} MB); planning alone (exact plan + slots, "
+        f"{res['meetings']} meetings among {res['pairs_eligible']} eligible pairs) {res['plan_s']:.2f} s; medians of {repeats} runs"
     )
     return res

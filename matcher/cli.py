@@ -78,6 +78,7 @@ GOLD_FILE = _existing("file", "a gold CSV with columns eu_id, ca_id, source_url 
 WEIGHTS_FILE = _existing("file", "a weights JSON file like models/weights/hand-set-v1.json")
 MODEL_DIR = _existing("folder", "a sentence-transformers model folder (with modules.json)")
 EVALUATION_DIR = _existing("folder", "an evaluation folder written by `matcher evaluate --out` (e.g. evaluation/report)")
+PARTICIPANTS_FILE = _existing("file", "a participants CSV with a column id and optionally max_meetings")
 RUN_DIR = _existing("folder", "a batch-run folder written by `matcher rank --out`")
 
 
@@ -182,6 +183,33 @@ def _cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    from matcher import Matcher
+    from matcher.write import check_writable, write_schedule
+
+    check_writable(Path(args.out))  # before any model work
+    m = Matcher(backend=args.backend, model=args.model, weights=args.weights, gold=args.gold, show_progress=False).fit(args.corpus)
+    plan = m.schedule(args.participants, slots=args.slots, tables=args.tables, min_score=args.min_score, exclude_known=args.new_only)
+    n = plan.summary["counts"]
+    print(f"{n['meetings']} meetings in {n['slots']} slots for {n['participants']['eu']} European and {n['participants']['ca']} Canadian participants; "
+          f"total score {plan.summary['total_score']:.4f} ({plan.summary['solver']['status']})")
+    for _name, path in write_schedule(plan, args.out).items():
+        print(f"wrote {path}")
+    return 0
+
+
+def finite_float(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
+    return value
+
+
 class _dask_client:
     """A ``distributed.Client``: on a new LocalCluster of ``workers`` processes, or connected to
     ``scheduler``; None when neither is given. Closed (and the cluster stopped) on exit."""
@@ -280,10 +308,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from matcher.bench import run_bench
+    from matcher.bench import run_bench, schedule_bench
 
-    sizes = ((10_000, 2_000), (100_000, 10_000)) if not args.quick else ((2_000, 500),)
-    run_bench(sizes=sizes, k=args.top_k, repeats=args.repeats, batch=not args.no_batch, dask=not args.no_dask)
+    if not args.schedule_only:
+        sizes = ((10_000, 2_000), (100_000, 10_000)) if not args.quick else ((2_000, 500),)
+        run_bench(sizes=sizes, k=args.top_k, repeats=args.repeats, batch=not args.no_batch, dask=not args.no_dask)
+    if not args.no_schedule:
+        schedule_bench(*((300, 300) if not args.quick else (60, 60)), repeats=args.repeats)
     return 0
 
 
@@ -355,6 +386,17 @@ def build_parser() -> argparse.ArgumentParser:
     mt.add_argument("--json", action="store_true", help="print the ranked rows as JSON records")
     mt.set_defaults(func=_cmd_match)
 
+    sc = add(sub, "schedule", help="plan a brokerage event: the meetings with the largest total score, in time slots")
+    _engine_options(sc)
+    sc.add_argument("--participants", required=True, type=PARTICIPANTS_FILE, help="CSV with a column id (a corpus id, or a newcomer's profile row) and optionally max_meetings")
+    sc.add_argument("--slots", required=True, type=positive_int, help="time slots of the event (each participant meets at most once per slot)")
+    sc.add_argument("--tables", type=positive_int, help="meetings that can run in one slot (default: no limit)")
+    sc.add_argument("--min-score", type=finite_float, help="pairs scoring below this are never scheduled (pairs scoring 0 never are)")
+    sc.add_argument("--new-only", action="store_true", help="leave out pairs with a documented agreement in the gold files (known partners)")
+    sc.add_argument("--gold", type=GOLD_FILE, help="gold CSV of known agreements for --new-only (default: every bundled gold file)")
+    sc.add_argument("--out", required=True, help="output folder: meetings.csv, agendas.csv, agenda.html, schedule.json")
+    sc.set_defaults(func=_cmd_schedule)
+
     h = add(sub, "report", help="write the self-contained HTML explorer of a batch run")
     h.add_argument("--run", default="output", type=RUN_DIR, help="batch-run folder written by `matcher rank` (default: output)")
     h.add_argument("--out", help="HTML file (default: <run>/report.html)")
@@ -385,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     b.add_argument("--no-batch", action="store_true", help="skip the bundled-corpus batch figures")
     b.add_argument("--no-dask", action="store_true", help="skip the 2-worker Dask figure")
+    b.add_argument("--schedule-only", action="store_true", help="only the brokerage-event figure (300 x 300 participants, 8 slots)")
+    b.add_argument("--no-schedule", action="store_true", help="skip the brokerage-event figure")
     b.set_defaults(func=_cmd_bench)
 
     return parser

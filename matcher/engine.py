@@ -32,11 +32,13 @@ from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterErro
 from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, Explanation, explain_pair
 from matcher.features import FeatureSpace, SideFeatures, split_sentences
 from matcher.gold import GoldPair, load_gold, load_gold_files
+from matcher.participants import Participant, read_participants
 from matcher.rank import BlockRunner, PairStats, pair_stats, reciprocal_score, top_k, top_k_both_ways
+from matcher.schedule import TIE_BREAK, Schedule, assign_slots, plan_meetings
 from matcher.score import SIGNALS, Scorer
 from matcher.weights import Weights, load_weights
 
-__all__ = ["FILTERS", "Matcher", "Proposals", "check_filters", "check_k"]
+__all__ = ["FILTERS", "Matcher", "Proposals", "Schedule", "check_filters", "check_k"]
 
 log = logging.getLogger(__name__)
 
@@ -468,6 +470,92 @@ class Matcher:
             frames.append(self._query_frame(scorer, direction, q, k, filters))
         return pd.concat(frames, ignore_index=True) if frames else _frame([], _direction_columns())
 
+    # ------------------------------------------------------------------ brokerage events
+
+    def schedule(
+        self,
+        participants: str | Path | Sequence[object],
+        slots: int,
+        tables: int | None = None,
+        min_score: float | None = None,
+        exclude_known: bool = False,
+    ) -> Schedule:
+        """The meeting plan of a brokerage event with the largest total score, in ``slots`` time slots.
+
+        ``participants`` is a CSV file or a list of corpus ids, newcomers' profile mappings or
+        Profiles, each with an optional ``max_meetings`` (see
+        :func:`~matcher.participants.read_participants`). Each European-Canadian pair meets at most
+        once, nobody has more than ``min(max_meetings, slots)`` meetings or two at once, pairs
+        scoring 0 or below ``min_score`` are never planned, ``exclude_known`` leaves out pairs with
+        a documented agreement, and with ``tables`` at most that many meetings run in one slot.
+        Scores come from the one scorer over the participants' features (newcomers embedded as in
+        :meth:`rank_profiles`); the plan is exact (:func:`~matcher.schedule.plan_meetings`) and the
+        slots balanced (:func:`~matcher.schedule.assign_slots`). Explanations are built for the
+        planned meetings only. An event where no pair is eligible gets an empty schedule and a warning.
+        """
+        self._check_fitted()
+        _check_schedule(slots, tables, min_score, exclude_known)
+        people = read_participants(participants, self.corpus_)
+        eu_p = sorted((p for p in people if p.side == "eu"), key=lambda p: p.id)
+        ca_p = sorted((p for p in people if p.side == "ca"), key=lambda p: p.id)
+        new = [p.profile for p in (*eu_p, *ca_p) if p.newcomer]
+        new_feats = self.profile_features(new) if new else None
+        new_row = {prof.id: n for n, prof in enumerate(new)}
+        eu_f = _event_side(eu_p, self.eu_features_, self.eu_index_, new_feats, new_row)
+        ca_f = _event_side(ca_p, self.ca_features_, self.ca_index_, new_feats, new_row)
+        scorer = self._scorer(eu_f, ca_f, None)
+        scores = scorer.score_matrix()
+        allowed = None
+        if exclude_known:
+            allowed = np.ones(scores.shape, dtype=bool)
+            eu_at, ca_at = {p.id: i for i, p in enumerate(eu_p)}, {p.id: j for j, p in enumerate(ca_p)}
+            for e, c in self.known_:
+                if e in eu_at and c in ca_at:
+                    allowed[eu_at[e], ca_at[c]] = False
+        caps = [np.array([slots if p.max_meetings is None else min(p.max_meetings, slots) for p in side], dtype=np.int64) for side in (eu_p, ca_p)]
+        plan = plan_meetings(scores, caps[0], caps[1], min_score, None if tables is None else tables * slots, allowed)
+        if plan.eligible == 0:
+            floor = "above 0" if min_score is None else f"at least {min_score:g} (and above 0)"
+            log.warning("no pair of the event's %d European and %d Canadian participants scores %s%s: the schedule is empty", len(eu_p), len(ca_p), floor, " among new partners" if exclude_known else "")
+        slot = assign_slots(plan.eu, plan.ca, slots, tables)
+        explained = {}
+        if len(plan):
+            stats = pair_stats(scorer, plan.eu, plan.ca, runner=self._runner("ranks"))
+            explained = self._explain_stats(scorer, plan.eu, plan.ca, stats)
+        meetings = []
+        for i, j, k in zip(plan.eu.tolist(), plan.ca.tolist(), slot.tolist(), strict=True):
+            ex = explained[(eu_p[i].id, ca_p[j].id)]
+            row = {"slot": k + 1, "eu_id": ex.eu_id, "eu_name": ex.eu_name, "ca_id": ex.ca_id, "ca_name": ex.ca_name, "score": ex.score}
+            row.update({f"contrib_{c.signal}": c.contribution for c in ex.contributions})
+            row["why"] = ex.summary
+            meetings.append(row)
+        meetings_frame = _frame(meetings, _meeting_columns())
+        if len(meetings_frame):
+            meetings_frame = meetings_frame.sort_values(["slot", "eu_id", "ca_id"], kind="mergesort").reset_index(drop=True)
+        agendas = _agenda_rows(meetings_frame, eu_p, ca_p, slots)
+        degree = [np.bincount(plan.eu, minlength=len(eu_p)), np.bincount(plan.ca, minlength=len(ca_p))]
+        summary = {
+            "total_score": round(plan.total, 6),
+            "solver": {"status": plan.status, "certificate": plan.certificate, "tie_break": TIE_BREAK},
+            "parameters": {"slots": slots, "tables": tables, "min_score": min_score, "new_only": bool(exclude_known)},
+            "counts": {
+                "participants": {"eu": len(eu_p), "ca": len(ca_p), "newcomers": len(new)},
+                "meetings": len(plan),
+                "meetings_per_slot": np.bincount(slot, minlength=slots).tolist() if len(plan) else [0] * slots,
+                "slots": slots,
+                "tables": tables,
+                "pairs": len(eu_p) * len(ca_p),
+                "pairs_eligible": plan.eligible,
+                "capacity": {"eu": int(caps[0].sum()), "ca": int(caps[1].sum())},
+                "unmet_capacity": {"eu": int((caps[0] - degree[0]).sum()), "ca": int((caps[1] - degree[1]).sum())},
+                "participants_without_meeting": int((degree[0] == 0).sum() + (degree[1] == 0).sum()),
+            },
+            "backend": self.backend_.name,
+            "weights": self.weights_.name,
+            "corpus": {"path": self.corpus_.path, "sha256": self.corpus_.fingerprint},
+        }
+        return Schedule(meetings_frame, agendas, summary)
+
 
 def _take(side: SideFeatures, i: int) -> SideFeatures:
     """Row ``i`` of ``side`` as a one-row SideFeatures."""
@@ -475,6 +563,63 @@ def _take(side: SideFeatures, i: int) -> SideFeatures:
         side.profiles[i : i + 1], side.embeddings[i : i + 1], side.fine[i : i + 1], side.areas[i : i + 1], side.languages[i : i + 1],
         side.lexical[i : i + 1], side.country[i : i + 1], side.targets[i : i + 1], side.sentences[i : i + 1], side.sentence_vectors[i : i + 1],
     )
+
+
+def _take_rows(side: SideFeatures, idx: Sequence[int]) -> SideFeatures:
+    """Rows ``idx`` of ``side``, in that order, as a SideFeatures."""
+    idx = np.asarray(idx, dtype=np.int64)
+    pick = idx.tolist()
+    return SideFeatures(
+        tuple(side.profiles[i] for i in pick), side.embeddings[idx], side.fine[idx], side.areas[idx], side.languages[idx],
+        side.lexical[idx], side.country[idx], side.targets[idx], tuple(side.sentences[i] for i in pick), tuple(side.sentence_vectors[i] for i in pick),
+    )
+
+
+def _event_side(people: Sequence[Participant], corpus_side: SideFeatures, index: Mapping[str, int], new_feats: SideFeatures | None, new_row: Mapping[str, int]) -> SideFeatures:
+    """The features of one side's participants, in their order: corpus rows and newcomers' rows."""
+    old = [n for n, p in enumerate(people) if not p.newcomer]
+    fresh = [n for n, p in enumerate(people) if p.newcomer]
+    both = _take_rows(corpus_side, [index[people[n].id] for n in old])
+    if fresh:
+        both = both.append(_take_rows(new_feats, [new_row[people[n].id] for n in fresh]))
+    order = np.argsort(np.array(old + fresh, dtype=np.int64), kind="stable")
+    return _take_rows(both, order)
+
+
+def _check_schedule(slots, tables, min_score, exclude_known) -> None:
+    from matcher._checks import ParamChecks, is_int, is_number
+
+    checks = ParamChecks("schedule")
+    checks.require(is_int(slots) and slots >= 1, f"slots must be a positive integer (time slots of the event); got {slots!r}")
+    checks.require(tables is None or (is_int(tables) and tables >= 1), f"tables must be a positive integer (meetings that can run at once) or None; got {tables!r}")
+    checks.require(min_score is None or is_number(min_score), f"min_score must be a finite number or None; got {min_score!r}")
+    checks.require(isinstance(exclude_known, (bool, np.bool_)), f"exclude_known must be True or False; got {exclude_known!r}")
+    checks.done()
+
+
+def _meeting_columns() -> list[str]:
+    return ["slot", "eu_id", "eu_name", "ca_id", "ca_name", "score", *(f"contrib_{s}" for s in SIGNALS), "why"]
+
+
+AGENDA_COLUMNS = ["participant_id", "participant_name", "side", "slot", "status", "partner_id", "partner_name", "score", "why"]
+
+
+def _agenda_rows(meetings: pd.DataFrame, eu_p: Sequence[Participant], ca_p: Sequence[Participant], slots: int) -> pd.DataFrame:
+    """One row per participant (Europeans then Canadians, by id) per slot; a slot without a meeting is free."""
+    booked: dict[tuple[str, int], tuple[str, str, float, str]] = {}
+    for m in meetings.itertuples(index=False):
+        booked[(m.eu_id, m.slot)] = (m.ca_id, m.ca_name, m.score, m.why)
+        booked[(m.ca_id, m.slot)] = (m.eu_id, m.eu_name, m.score, m.why)
+    rows = []
+    for p in (*eu_p, *ca_p):
+        for k in range(1, slots + 1):
+            partner = booked.get((p.id, k))
+            base = {"participant_id": p.id, "participant_name": p.profile.name, "side": p.side, "slot": k}
+            if partner is None:
+                rows.append(base | {"status": "free", "partner_id": "", "partner_name": "", "score": np.nan, "why": ""})
+            else:
+                rows.append(base | {"status": "meeting", "partner_id": partner[0], "partner_name": partner[1], "score": partner[2], "why": partner[3]})
+    return _frame(rows, AGENDA_COLUMNS)
 
 
 def _masked_row(scorer: Scorer, rows: slice, q: int, ca_mask: np.ndarray, exclude=None) -> np.ndarray:

@@ -13,8 +13,10 @@ __all__ = [
     "NotFittedError",
     "OutputError",
     "ParameterError",
+    "ParticipantsError",
     "ResourceError",
     "RunFolderError",
+    "SolverError",
     "UnknownIdError",
     "WeightsError",
 ]
@@ -73,3 +75,12 @@ class RunFolderError(MatcherError, FileNotFoundError):
 
 class ResourceError(MatcherError, FileNotFoundError):
     """A bundled resource (corpus, gold files, model weights) is missing from the installation."""
+
+
+class ParticipantsError(CorpusError):
+    """An event's participant list is malformed or names unknown ids: ``problems`` holds one
+    :class:`matcher.corpus.Problem` per issue found."""
+
+
+class SolverError(MatcherError, RuntimeError):
+    """The optimisation solver did not return the exact plan it should (a solver failure, not bad input)."""

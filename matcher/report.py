@@ -21,7 +21,7 @@ from matcher.errors import RunFolderError
 from matcher.score import SIGNALS
 from matcher.write import atomic_write_text
 
-__all__ = ["REQUIRED_RUN_FILES", "build_report_data", "render_html", "run_line", "write_html_report"]
+__all__ = ["REQUIRED_RUN_FILES", "build_report_data", "render_agenda_html", "render_html", "run_line", "write_html_report"]
 
 log = logging.getLogger(__name__)
 
@@ -170,3 +170,43 @@ def write_html_report(run: str | Path, out: str | Path | None = None, evaluation
     path = atomic_write_text(out, render_html(data))
     log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 2**20)
     return path
+
+
+def schedule_line(summary: dict) -> str:
+    """The agenda page's one line about the event: total score, counts, solver status."""
+    n = summary["counts"]
+    parts = [
+        f"{n['meetings']} meetings in {n['slots']} slots" + (f" at {n['tables']} tables" if n["tables"] is not None else ""),
+        f"{n['participants']['eu']} European and {n['participants']['ca']} Canadian participants",
+        f"total score {summary['total_score']:.4f}",
+        f"plan {summary['solver']['status']} (HiGHS; gap {summary['solver']['certificate']['gap_units']:g} units of 1e-6)",
+        f"backend {summary['backend']}, weights {summary['weights']}",
+    ]
+    p = summary["parameters"]
+    if p["min_score"] is not None:
+        parts.append(f"min score {p['min_score']:g}")
+    if p["new_only"]:
+        parts.append("new partners only")
+    return " · ".join(parts)
+
+
+def render_agenda_html(schedule) -> str:
+    """The agenda page of a :class:`~matcher.schedule.Schedule`: the meetings by slot, then each
+    participant's slots with the partner and the reason (self-contained, escaped by the template)."""
+    import markupsafe
+
+    by_slot: dict[int, list] = {}
+    for m in schedule.meetings.itertuples(index=False):
+        by_slot.setdefault(int(m.slot), []).append({"eu_id": m.eu_id, "eu_name": m.eu_name, "ca_id": m.ca_id, "ca_name": m.ca_name, "score": f"{m.score:.3f}"})
+    people: dict[str, dict] = {}
+    for a in schedule.agendas.itertuples(index=False):
+        p = people.setdefault(a.participant_id, {"id": a.participant_id, "name": a.participant_name, "side_label": "Europe" if a.side == "eu" else "Canada", "slots": []})
+        free = a.status == "free"
+        p["slots"].append({"slot": int(a.slot), "free": free, "partner_id": a.partner_id, "partner_name": a.partner_name, "score": "" if free else f"{a.score:.3f}", "why": a.why})
+    page = _environment().get_template("agenda.html.j2")
+    return page.render(
+        style=markupsafe.Markup(_asset("report.css")),
+        summary_line=schedule_line(schedule.summary),
+        slots=[{"number": k, "meetings": v} for k, v in sorted(by_slot.items())],
+        participants=list(people.values()),
+    )

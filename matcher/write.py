@@ -41,6 +41,7 @@ __all__ = [
     "frame_to_parquet",
     "recover_output",
     "write_run",
+    "write_schedule",
 ]
 
 log = logging.getLogger(__name__)
@@ -304,3 +305,20 @@ def write_run(
         if before_commit is not None:
             before_commit(stage)
         return stage.commit()
+
+
+SCHEDULE_FILES = ("meetings.csv", "agendas.csv", "agenda.html", "schedule.json")
+
+
+def write_schedule(schedule, out: str | Path) -> dict[str, Path]:
+    """Write a :class:`~matcher.schedule.Schedule` into ``out`` as one commit (see
+    :class:`OutputStage`): ``meetings.csv``, ``agendas.csv``, ``agenda.html`` and, last,
+    ``schedule.json``. The same schedule gives the same bytes."""
+    from matcher.report import render_agenda_html
+
+    with OutputStage(Path(out)) as stage:
+        stage.write_text("meetings.csv", frame_to_csv(schedule.meetings))
+        stage.write_text("agendas.csv", frame_to_csv(schedule.agendas))
+        stage.write_text("agenda.html", render_agenda_html(schedule))
+        stage.write_text("schedule.json", json.dumps(schedule.summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        return stage.commit(last=("schedule.json",))

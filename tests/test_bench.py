@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from matcher.bench import run_bench
+from matcher.bench import run_bench, schedule_bench
 
 
 def test_bench_prints_each_figure_on_tiny_sizes():
@@ -11,3 +11,11 @@ def test_bench_prints_each_figure_on_tiny_sizes():
     assert {"matcher_s", "matcher_rss_mb", "baseline_s", "baseline_rss_mb", "ratio"} <= set(res["60x30"])
     assert res["60x30"]["ratio"] > 0
     assert any("`matcher rank --backend tfidf` end to end" in line and "scikit-learn baseline" in line for line in lines)
+
+
+def test_schedule_bench_prints_its_figure_on_a_tiny_event():
+    lines: list[str] = []
+    res = schedule_bench(12, 10, slots=3, repeats=1, out=lines.append)
+    assert {"schedule_s", "schedule_rss_mb", "plan_s", "meetings", "pairs_eligible"} <= set(res)
+    assert 0 < res["meetings"] <= 10 * 3
+    assert len(lines) == 1 and "`matcher schedule --backend tfidf` end to end" in lines[0] and "planning alone" in lines[0]
