@@ -25,6 +25,7 @@ from hypothesis.extra.numpy import arrays
 from matcher import CorpusError, GoldError, Matcher, load_corpus, load_gold
 from matcher.corpus import ALL_FIELDS, KINDS, LIST_FIELDS, LIST_SEPARATOR, load_taxonomy
 from matcher.rank import top_k, top_k_both_ways
+from matcher.score import SIGNALS
 
 SETTINGS = settings(
     deadline=None,
@@ -287,7 +288,7 @@ def small_corpus(draw) -> list[dict]:
     return out
 
 
-WEIGHTS = st.fixed_dictionaries({s: st.floats(0, 2) for s in ("sector", "semantic", "lexical", "language", "interest")})
+WEIGHTS = st.fixed_dictionaries({s: st.floats(0, 2) for s in SIGNALS})
 
 
 @settings(SETTINGS, max_examples=25)
