@@ -143,7 +143,7 @@ def summarise(
     elif shared_areas:
         parts.append(f"same priority area: {', '.join(shared_areas)}")
     if related:
-        parts.append(f"related sectors: {', '.join(related[:2])}")
+        parts.append(f"related sectors: {related[0]}")
     by_size = sorted((c for c in contributions if c.signal in ("semantic", "lexical")), key=lambda c: -c.contribution)
     for c in by_size:
         parts.append(f"{c.label} {c.value:.2f}")
@@ -172,13 +172,13 @@ def shared_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy) -> tuple[tuple[s
     return sectors, areas
 
 
-def related_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy) -> tuple[str, ...]:
-    """The documented related sector pairs of the two profiles, "European sector / Canadian sector",
-    strongest first (then taxonomy order); pairs of the same sector are left out."""
+def related_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy, n: int = 3) -> tuple[str, ...]:
+    """The ``n`` strongest documented related sector pairs of the two profiles, "European sector /
+    Canadian sector", strongest first (then taxonomy order); pairs of the same sector are left out."""
     order = {c: j for j, c in enumerate(taxonomy.sectors)}
     pairs = [(taxonomy.relatedness(s, t), s, t) for s in eu.sectors for t in ca.sectors if s != t]
     pairs = sorted((p for p in pairs if p[0] > 0), key=lambda p: (-p[0], order[p[1]], order[p[2]]))
-    return tuple(f"{taxonomy.label(s)} / {taxonomy.label(t)}" for _, s, t in pairs)
+    return tuple(f"{taxonomy.label(s)} / {taxonomy.label(t)}" for _, s, t in pairs[:n])
 
 
 def explain_pair(

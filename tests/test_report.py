@@ -63,7 +63,9 @@ def _wait_ready(driver, timeout: float = 10.0) -> float:
 
 def test_report_is_self_contained_and_small(report_file):
     html = report_file.read_text(encoding="utf-8")
-    assert report_file.stat().st_size < 5 * 2**20
+    # The bundled corpus's page is about 5.6 MB (profiles' sentences and 4,700 explained pairs); a
+    # page carrying vectors or an unescaped copy of the data would be several times larger.
+    assert report_file.stat().st_size < 6 * 2**20
     for needle in ("http://cdn", "https://cdn", "<link ", "src=\"http", "@import"):
         assert needle not in html
 
