@@ -312,6 +312,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         cols = ["system", "recall@10", "mrr", "mean_rank", "median_rank"]
         print("\nnetwork co-membership, reported apart:")
         print(result.network_table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if len(result.diversity_table):
+        print("\ndiverse shortlists (MMR, --diversity LAMBDA): pair-level hits@10 and spread of the top-10 lists:")
+        print(result.diversity_table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.out:
         print(f"\nreport written to {args.out}")
     if args.save_weights:

@@ -337,3 +337,33 @@ def test_cli_rejects_bad_diversity(capsys, command, value):
     assert info.value.code == 2
     err = capsys.readouterr().err.splitlines()
     assert err[-1] == f"matcher {command}: error: argument --diversity: expected a finite number >= 0 (0 = plain ranking); got {value!r}"
+
+
+# ----------------------------------------------------------------------------- the evaluation
+
+
+def test_evaluation_diversity_table(tfidf_matcher):
+    from matcher.evaluate import pair_table, run_evaluation
+    from matcher.evaluate.harness import diversity_table
+    from matcher.gold import SIGNED_KINDS, load_gold_files
+
+    m = tfidf_matcher
+    gold = tuple(g for g in load_gold_files(None, m.corpus_) if g.kind in SIGNED_KINDS)
+    result = run_evaluation(m, gold, n_resamples=20, fit=False, diversity_levels=(0.0, 0.5))
+    table = result.diversity_table
+    assert table["diversity"].tolist() == [0.0, 0.5]
+    # At 0 the lists are the plain top 10: the pair-level hits@10 of the evaluated weights, raw and filtered.
+    fused = next(s for s in result.pair_table.system if s.startswith("fused, "))
+    for kind in ("filtered", "raw"):
+        expected = pair_table(result, kind).set_index("system").loc[fused, "hits@10"]
+        assert table.loc[0, f"{kind} hits@10"] == pytest.approx(expected, abs=1e-12)
+    assert table.loc[0, "countries per list, European queries"] == 1.0  # Canadian candidates only
+    # The Canadian queries' lists by hand, from the engine's lists.
+    lists = m.rankings("ca_to_eu", k=10, diversity=0.5)
+    by_query = lists.groupby("query_id").candidate_country.nunique()
+    assert table.loc[1, "countries per list, Canadian queries"] == pytest.approx(by_query.mean())
+    assert table.loc[1, "countries per list, Canadian queries"] > table.loc[0, "countries per list, Canadian queries"]
+    sectors = lists.groupby("query_id").candidate_id.agg(lambda ids: len({s for c in ids for s in m.corpus_.get(c).sectors}))
+    assert table.loc[1, "fine sectors per list, Canadian queries"] == pytest.approx(sectors.mean())
+    again = diversity_table(m, m.score_matrix(), gold, (0.5,))
+    assert again.iloc[0].equals(table.iloc[1])
