@@ -47,7 +47,7 @@ CV_SYSTEM = "fused, fitted weights (LOQO-CV)"
 AREA_SYSTEM = "fused, fitted weights (leave-one-area-out)"
 SEED_FILE = "seed_agreements.csv"
 # The diversity levels (LAMBDA) the report compares, and the list length it looks at.
-DIVERSITY_LEVELS = (0.0, 0.25, 0.5, 1.0)
+DIVERSITY_LEVELS = (0.0, 0.05, 0.1, 0.25, 0.5, 1.0)
 DIVERSITY_K = 10
 
 
