@@ -367,3 +367,18 @@ def test_evaluation_diversity_table(tfidf_matcher):
     assert table.loc[1, "fine sectors per list, Canadian queries"] == pytest.approx(sectors.mean())
     again = diversity_table(m, m.score_matrix(), gold, (0.5,))
     assert again.iloc[0].equals(table.iloc[1])
+
+
+def test_cli_diversity_zero_is_todays_bytes_and_reruns_are_identical(capsys, tmp_path, tiny_corpus):
+    def files(name, *extra):
+        out = tmp_path / name
+        assert main(["rank", "--backend", "tfidf", "--corpus", str(tiny_corpus), "--out", str(out), "--quiet", "--html", *extra]) == 0
+        return {f: (out / f).read_bytes() for f in ("eu_to_ca.csv", "ca_to_eu.csv", "pairings.csv", "details.json", "report.html")}
+
+    plain = files("plain")
+    assert files("zero", "--diversity", "0") == plain
+    diverse = files("diverse", "--diversity", "0.5")
+    assert files("again", "--diversity", "0.5") == diverse
+    assert b"rank,score_rank," in diverse["eu_to_ca.csv"] and b"score_rank" not in plain["eu_to_ca.csv"]
+    assert "top 10 · diversity 0.5 (MMR order)" in diverse["report.html"].decode() and "diversity" not in plain["report.html"].decode().split("top 10")[1][:40]
+    capsys.readouterr()
