@@ -9,6 +9,7 @@ from pathlib import Path
 
 from matcher._meta import git_commit, library_versions
 from matcher.corpus import load_corpus
+from matcher.diversify import check_diversity
 from matcher.embed import make_backend
 from matcher.engine import Matcher, check_filters, check_k
 from matcher.score import SIGNALS
@@ -38,6 +39,7 @@ def run_batch(
     details: bool = True,
     force_html: bool = False,
     client=None,
+    diversity: float = 0.0,
     **filters: object,
 ) -> dict[str, Path]:
     """Rank every profile of ``corpus`` and write ``eu_to_ca.csv``, ``ca_to_eu.csv``,
@@ -49,10 +51,13 @@ def run_batch(
     details.json (and so the report). The report is skipped with a warning above
     :data:`REPORT_MAX_PAIRS` explained pairs unless ``force_html``. ``client`` (a
     ``distributed.Client``) runs encoding and scoring on a Dask cluster; the outputs are the same.
+    ``diversity`` (LAMBDA >= 0) re-ranks both directions' lists by maximal marginal relevance
+    (:mod:`matcher.diversify`): the direction CSVs then gain ``score_rank``; 0 writes today's files.
     """
     t0 = time.perf_counter()
     # Every parameter is checked before the corpus is read, and the filters before any scoring.
     k = check_k(k)
+    diversity = check_diversity(diversity)
     check_filters(filters)
     weights = load_weights(weights)
     make_backend(backend, model)
@@ -62,7 +67,7 @@ def run_batch(
     t_load = time.perf_counter()
     matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress, client=client).fit(data)
     t_fit = time.perf_counter()
-    proposals = matcher.propose(k, **filters)
+    proposals = matcher.propose(k, diversity=diversity, **filters)
     frames = {
         "eu_to_ca.csv": matcher.direction_frame(proposals, "eu_to_ca"),
         "ca_to_eu.csv": matcher.direction_frame(proposals, "ca_to_eu"),
@@ -79,6 +84,7 @@ def run_batch(
         "model": getattr(matcher.backend_, "identity", None),
         "weights": matcher.weights_.to_dict(),
         "top_k": k,
+        **({"diversity": diversity} if diversity else {}),
         "filters": {key: value for key, value in filters.items() if value},
         "known_pairs": len(matcher.known_),
         "encoded": {"new": matcher.encode_stats_.encoded, "cached": matcher.encode_stats_.cached},

@@ -6,6 +6,7 @@ import argparse
 import difflib
 import json
 import logging
+import math
 import signal
 import sys
 import threading
@@ -26,6 +27,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def diversity_value(text: str) -> float:
+    """``--diversity LAMBDA``: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0 (0 = plain ranking); got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0 (0 = plain ranking); got {text!r}")
     return value
 
 
@@ -79,6 +91,8 @@ WEIGHTS_FILE = _existing("file", "a weights JSON file like models/weights/hand-s
 MODEL_DIR = _existing("folder", "a sentence-transformers model folder (with modules.json)")
 EVALUATION_DIR = _existing("folder", "an evaluation folder written by `matcher evaluate --out` (e.g. evaluation/report)")
 PARTICIPANTS_FILE = _existing("file", "a participants CSV with a column id and optionally max_meetings")
+DIVERSITY_HELP = ("re-rank each list by maximal marginal relevance: score - LAMBDA x the highest redundancy "
+                  "(same country x embedding cosine) with candidates listed above (default: 0, the plain ranking)")
 RUN_DIR = _existing("folder", "a batch-run folder written by `matcher rank --out`")
 
 
@@ -159,6 +173,7 @@ def _run_batch(args: argparse.Namespace, filters: dict, client, run_batch) -> in
         details=not args.no_details,
         force_html=args.force_html,
         client=client,
+        diversity=args.diversity,
         **{k: v for k, v in filters.items() if v},
     )
     for _name, path in written.items():
@@ -172,7 +187,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
 
     m = Matcher(backend=args.backend, model=args.model, weights=args.weights, show_progress=False).fit(args.corpus)
     profiles = load_corpus(args.profiles, taxonomy=m.corpus_.taxonomy).profiles  # validated as the loader does
-    frame = m.rank_profiles(profiles, k=args.top_k)
+    frame = m.rank_profiles(profiles, k=args.top_k, diversity=args.diversity)
     if args.out:
         path = atomic_write_text(Path(args.out), frame_to_csv(frame))
         print(f"wrote {path}")
@@ -297,6 +312,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         cols = ["system", "recall@10", "mrr", "mean_rank", "median_rank"]
         print("\nnetwork co-membership, reported apart:")
         print(result.network_table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if len(result.diversity_table):
+        print("\ndiverse shortlists (MMR, --diversity LAMBDA): pair-level hits@10 and spread of the top-10 lists:")
+        print(result.diversity_table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.out:
         print(f"\nreport written to {args.out}")
     if args.save_weights:
@@ -368,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--areas", help="comma-separated priority-area codes")
     r.add_argument("--kinds", type=_choices(KINDS, "organisation kind(s)"), help="comma-separated organisation kinds")
     r.add_argument("--exclude", help="comma-separated profile ids to leave out")
+    r.add_argument("--diversity", type=diversity_value, default=0.0, metavar="LAMBDA", help=DIVERSITY_HELP)
     r.add_argument("--new-only", action="store_true", help="leave out pairs with a documented agreement in the gold files (known partners), so each list has k new names")
     r.add_argument("--html", action="store_true", help="also write report.html, the self-contained explorer")
     r.add_argument("--evaluation", type=EVALUATION_DIR, help="evaluation folder whose summary the HTML report includes (e.g. evaluation/report)")
@@ -382,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_options(mt)
     mt.add_argument("profiles", metavar="PROFILE_FILE", type=CORPUS_PATH, help="YAML, JSON or CSV file of one or more profiles in the corpus schema")
     mt.add_argument("--top-k", type=positive_int, default=10, help="candidates per profile (default: 10)")
+    mt.add_argument("--diversity", type=diversity_value, default=0.0, metavar="LAMBDA", help=DIVERSITY_HELP)
     mt.add_argument("--out", help="write the ranked rows to this CSV file instead of printing them")
     mt.add_argument("--json", action="store_true", help="print the ranked rows as JSON records")
     mt.set_defaults(func=_cmd_match)

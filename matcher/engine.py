@@ -27,6 +27,7 @@ from matcher.corpus import (
     unknown_id_message,
     validate_profile,
 )
+from matcher.diversify import check_diversity, diversified_top_k, diversify_top
 from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backend
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
 from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, Explanation, explain_pair
@@ -92,13 +93,15 @@ def check_filters(filters: Mapping[str, object], corpus: Corpus | None = None) -
 @dataclass(frozen=True)
 class Proposals:
     """What a ranking emits: the top-k lists both ways and the explanation of every listed pair
-    (keyed by ``(eu_id, ca_id)``), among the profiles the filters keep."""
+    (keyed by ``(eu_id, ca_id)``), among the profiles the filters keep; ``diversity`` > 0: the
+    lists are in MMR order (:mod:`matcher.diversify`)."""
 
     k: int
     top: object  # matcher.rank.TopK
     eu_mask: np.ndarray
     ca_mask: np.ndarray
     explanations: dict[tuple[str, str], Explanation]
+    diversity: float = 0.0
 
 
 class Matcher:
@@ -291,14 +294,21 @@ class Matcher:
             )
         return out
 
-    def propose(self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), **filters: object) -> Proposals:
+    def propose(self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), diversity: float = 0.0, **filters: object) -> Proposals:
         """Top-``k`` both ways among the profiles the filters keep, and the explanation of every pair
-        listed in ``directions``: exact ranks, computed block by block (no all-pairs matrix)."""
+        listed in ``directions``: exact ranks, computed block by block (no all-pairs matrix).
+        ``diversity`` (LAMBDA >= 0) re-ranks the lists of ``directions`` by maximal marginal relevance
+        (:mod:`matcher.diversify`); 0 is the plain ranking."""
         self._check_fitted()
         k = check_k(k)
+        diversity = check_diversity(diversity)
         eu_mask, ca_mask = self._mask(self.eu_, filters), self._mask(self.ca_, filters)
         exclude = self._excluded(filters)
         top = top_k_both_ways(self.scorer_, k, eu_mask, ca_mask, self._runner("top-k"), exclude)
+        if diversity:
+            rows = np.flatnonzero(eu_mask) if "eu_to_ca" in directions else None
+            cols = np.flatnonzero(ca_mask) if "ca_to_eu" in directions else None
+            top = diversify_top(self.scorer_, top, diversity, eu_mask, ca_mask, self._runner("diversity"), exclude, rows, cols)
         pairs = set()
         if "eu_to_ca" in directions:
             rows, r = np.nonzero(np.isfinite(top.row_val) & eu_mask[:, None])
@@ -308,18 +318,20 @@ class Matcher:
             pairs.update(zip(top.col_idx[cols, r].tolist(), cols.tolist(), strict=True))
         eu_idx, ca_idx = (np.array(x, dtype=np.int64) for x in zip(*sorted(pairs), strict=True)) if pairs else (np.zeros(0, np.int64),) * 2
         stats = pair_stats(self.scorer_, eu_idx, ca_idx, eu_mask, ca_mask, self._runner("ranks"), exclude)
-        return Proposals(k, top, eu_mask, ca_mask, self._explain_stats(self.scorer_, eu_idx, ca_idx, stats))
+        return Proposals(k, top, eu_mask, ca_mask, self._explain_stats(self.scorer_, eu_idx, ca_idx, stats), diversity)
 
-    def rank(self, profile_id: str, k: int = 10, **filters: object) -> pd.DataFrame:
+    def rank(self, profile_id: str, k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
         """Top-``k`` candidates from the other side for one profile, best first.
 
         Filters (``countries``, ``sectors``, ``areas``, ``kinds``, ``exclude``) apply to the
-        candidates before the top-k; see ``FILTERS``.
+        candidates before the top-k; see ``FILTERS``. ``diversity`` > 0 re-ranks the list by
+        maximal marginal relevance (:mod:`matcher.diversify`) and adds the ``score_rank`` column.
         """
         self._check_fitted()
         direction = EU_TO_CA if self._side_of(profile_id) == "eu" else CA_TO_EU
         k = check_k(k)
-        return self._query_frame(self.scorer_, direction, self._index(direction.query)[profile_id], k, filters)
+        diversity = check_diversity(diversity)
+        return self._query_frame(self.scorer_, direction, self._index(direction.query)[profile_id], k, filters, diversity)
 
     def _excluded(self, filters: Mapping[str, object]) -> tuple[np.ndarray, np.ndarray] | None:
         """The known pairs as (European rows, Canadian columns) when ``exclude_known`` asks for it."""
@@ -331,8 +343,9 @@ class Matcher:
     def _index(self, side: str) -> dict[str, int]:
         return self.eu_index_ if side == "eu" else self.ca_index_
 
-    def _query_frame(self, scorer: Scorer, direction: Direction, q: int, k: int, filters: Mapping[str, object]) -> pd.DataFrame:
-        """Top-``k`` of query row ``q`` of ``direction.query``'s side of ``scorer``, as a frame."""
+    def _query_frame(self, scorer: Scorer, direction: Direction, q: int, k: int, filters: Mapping[str, object], diversity: float = 0.0) -> pd.DataFrame:
+        """Top-``k`` of query row ``q`` of ``direction.query``'s side of ``scorer``, as a frame
+        (in MMR order when ``diversity`` > 0)."""
         cand_profiles = scorer.ca.profiles if direction.query == "eu" else scorer.eu.profiles
         cand_mask = self._mask(cand_profiles, filters)
         n_query = scorer.shape[0] if direction.query == "eu" else scorer.shape[1]
@@ -340,11 +353,15 @@ class Matcher:
         query_mask[q] = True
         eu_mask, ca_mask = direction.pair(query_mask, cand_mask)
         exclude = self._excluded(filters)
-        if direction.query == "eu":
+        if direction.query == "eu" and diversity:
+            cands, best = diversified_top_k(_masked_row(scorer, scorer.block_of(q), q, ca_mask, exclude)[0], k, diversity, scorer.ca.embeddings, scorer.ca.country)
+        elif direction.query == "eu":
             idx, val = top_k(_masked_row(scorer, scorer.block_of(q), q, ca_mask, exclude), k)
             best, cands = val[0], idx[0]
         else:
             top = top_k_both_ways(scorer, k, eu_mask, ca_mask, self._runner("top-k"), exclude)
+            if diversity:
+                top = diversify_top(scorer, top, diversity, eu_mask, ca_mask, self._runner("diversity"), exclude, cols=np.array([q]))
             best, cands = top.col_val[q], top.col_idx[q]
         cands = cands[np.isfinite(best)]
         eu_idx, ca_idx = direction.pair(np.full(len(cands), q, dtype=np.int64), cands.astype(np.int64))
@@ -356,18 +373,22 @@ class Matcher:
         for r, c in enumerate(cands, start=1):
             cand = cand_profiles[c]
             e, a = direction.pair(query, cand)
-            rows_out.append(_direction_row(explained[(e.id, a.id)], query, cand, r))
-        return _frame(rows_out, _direction_columns())
+            rows_out.append(_direction_row(explained[(e.id, a.id)], query, cand, r, direction if diversity else None))
+        return _frame(rows_out, _direction_columns(bool(diversity)))
 
-    def rankings(self, direction: str = "eu_to_ca", k: int = 10, **filters: object) -> pd.DataFrame:
-        """Top-``k`` for every query of one direction (``eu_to_ca`` or ``ca_to_eu``), filters applied."""
+    def rankings(self, direction: str = "eu_to_ca", k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
+        """Top-``k`` for every query of one direction (``eu_to_ca`` or ``ca_to_eu``), filters applied;
+        ``diversity`` as in :meth:`rank`."""
         self._check_fitted()
         if direction not in DIRECTIONS:
             raise ParameterError(f"direction must be 'eu_to_ca' or 'ca_to_eu'; got {direction!r}")
-        return self.direction_frame(self.propose(k, (direction,), **filters), direction)
+        return self.direction_frame(self.propose(k, (direction,), diversity, **filters), direction)
 
     def direction_frame(self, proposals: Proposals, direction: str) -> pd.DataFrame:
-        """One direction's ranked rows (query, rank, candidate, score, contributions, why) of ``proposals``."""
+        """One direction's ranked rows (query, rank, candidate, score, contributions, why) of ``proposals``.
+
+        With diversity, ``rank`` is the position in the MMR list and ``score_rank`` (a column added
+        after it) the candidate's exact rank by score for the query, as in the pairings."""
         d = DIRECTIONS[direction]
         top = proposals.top
         queries, cands = (self.eu_, self.ca_) if d.query == "eu" else (self.ca_, self.eu_)
@@ -381,16 +402,18 @@ class Matcher:
                     break
                 cand = cands[c]
                 e, a = d.pair(query, cand)
-                rows.append(_direction_row(proposals.explanations[(e.id, a.id)], query, cand, r))
-        return _frame(rows, _direction_columns())
+                rows.append(_direction_row(proposals.explanations[(e.id, a.id)], query, cand, r, d if proposals.diversity else None))
+        return _frame(rows, _direction_columns(bool(proposals.diversity)))
 
-    def pairings(self, k: int = 10, **filters: object) -> pd.DataFrame:
+    def pairings(self, k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
         """Every pair proposed in either direction's top-``k``, with both ranks and the reciprocal score.
 
         Sorted by reciprocal score (``2 / (rank_eu_to_ca + rank_ca_to_eu)``), then score, then ids.
-        Ranks are among the candidates left by the filters.
+        Ranks are among the candidates left by the filters. ``diversity`` changes which pairs are
+        listed (the MMR lists of :meth:`rank`), not how their ranks are measured: the ranks stay
+        the exact ranks by score both ways.
         """
-        return self.pairing_frame(self.propose(k, **filters))
+        return self.pairing_frame(self.propose(k, diversity=diversity, **filters))
 
     def pairing_frame(self, proposals: Proposals) -> pd.DataFrame:
         """The pairings table of ``proposals`` (see :meth:`pairings`)."""
@@ -443,19 +466,21 @@ class Matcher:
         docs, sent_vecs, _ = embed_documents(self.backend_, sentences, self.embedding_cache_, client=self.client)
         return self.features_.side(profiles, [p.target_markets for p in profiles], docs, sentences, sent_vecs)
 
-    def rank_profile(self, profile: Profile | Mapping[str, object], k: int = 10, **filters: object) -> pd.DataFrame:
+    def rank_profile(self, profile: Profile | Mapping[str, object], k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
         """Top-``k`` candidates of the fitted corpus's other side for a profile that is not in it
         (a :class:`~matcher.corpus.Profile` or a mapping in the corpus schema), without refitting.
 
-        The same columns as :meth:`rank`; filters apply to the candidates. Declared interest uses
-        the profile's own ``target_markets`` (it belongs to no partnership of the corpus).
+        The same columns as :meth:`rank`; filters apply to the candidates; ``diversity`` as in
+        :meth:`rank`. Declared interest uses the profile's own ``target_markets`` (it belongs to no
+        partnership of the corpus).
         """
-        return self.rank_profiles([profile], k, **filters)
+        return self.rank_profiles([profile], k, diversity, **filters)
 
-    def rank_profiles(self, profiles: Sequence[Profile | Mapping[str, object]], k: int = 10, **filters: object) -> pd.DataFrame:
+    def rank_profiles(self, profiles: Sequence[Profile | Mapping[str, object]], k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
         """:meth:`rank_profile` for several profiles (each ranked as the only new one), rows concatenated."""
         self._check_fitted()
         k = check_k(k)
+        diversity = check_diversity(diversity)
         checked = [validate_profile(p, self.corpus_.taxonomy) for p in profiles]
         feats = self.profile_features(checked)
         frames = []
@@ -467,8 +492,8 @@ class Matcher:
             else:
                 scorer = self._scorer(self.eu_features_, self.ca_features_.append(one), self.scorer_.block_rows)
                 direction, q = CA_TO_EU, len(self.ca_)
-            frames.append(self._query_frame(scorer, direction, q, k, filters))
-        return pd.concat(frames, ignore_index=True) if frames else _frame([], _direction_columns())
+            frames.append(self._query_frame(scorer, direction, q, k, filters, diversity))
+        return pd.concat(frames, ignore_index=True) if frames else _frame([], _direction_columns(bool(diversity)))
 
     # ------------------------------------------------------------------ brokerage events
 
@@ -631,17 +656,17 @@ def _masked_row(scorer: Scorer, rows: slice, q: int, ca_mask: np.ndarray, exclud
     return scores[None, :]
 
 
-def _direction_row(ex: Explanation, query: Profile, candidate: Profile, rank: int) -> dict:
+def _direction_row(ex: Explanation, query: Profile, candidate: Profile, rank: int, diversified: Direction | None = None) -> dict:
+    """One ranked row; ``diversified`` (the list's direction, for MMR lists) adds ``score_rank``."""
     row = {
         "query_id": query.id,
         "query_name": query.name,
         "query_country": query.country,
         "rank": rank,
-        "candidate_id": candidate.id,
-        "candidate_name": candidate.name,
-        "candidate_country": candidate.country,
-        "score": ex.score,
     }
+    if diversified is not None:
+        row["score_rank"] = ex.rank_eu_to_ca if diversified.query == "eu" else ex.rank_ca_to_eu
+    row.update({"candidate_id": candidate.id, "candidate_name": candidate.name, "candidate_country": candidate.country, "score": ex.score})
     for con in ex.contributions:
         row[f"contrib_{con.signal}"] = con.contribution
     row["shared_sectors"] = "; ".join(ex.shared_sectors)
@@ -657,12 +682,13 @@ def check_k(k: int) -> int:
     return int(k)
 
 
-def _direction_columns() -> list[str]:
+def _direction_columns(diversified: bool = False) -> list[str]:
     return [
         "query_id",
         "query_name",
         "query_country",
         "rank",
+        *(["score_rank"] if diversified else []),
         "candidate_id",
         "candidate_name",
         "candidate_country",

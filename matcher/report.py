@@ -97,7 +97,8 @@ def build_report_data(run: str | Path, evaluation: str | Path | None = None) -> 
         "weights": details["weights"],
         "overview": overview,
         "evaluation": _evaluation_data(Path(evaluation)) if evaluation is not None else None,
-        "run": {"backend": info.get("backend"), "model": info.get("model"), "corpus": _corpus_info(info.get("corpus")), "top_k": info.get("top_k"), "filters": info.get("filters")},
+        "run": {"backend": info.get("backend"), "model": info.get("model"), "corpus": _corpus_info(info.get("corpus")), "top_k": info.get("top_k"), "filters": info.get("filters"),
+                **({"diversity": info["diversity"]} if info.get("diversity") else {})},
     }
 
 
@@ -118,6 +119,8 @@ def run_line(data: dict) -> str:
     else:
         parts.append(f"corpus {corpus['path']}")
     parts.append(f"top {run.get('top_k')}")
+    if run.get("diversity"):
+        parts.append(f"diversity {run['diversity']:g} (MMR order)")
     if run.get("filters"):
         parts.append("filters " + "; ".join(f"{k} {', '.join(v) if isinstance(v, (list, tuple)) else v}" for k, v in run["filters"].items()))
     parts.append(f"weights {data['weights'].get('name')}")

@@ -136,6 +136,8 @@ def test_report_files_exist_and_parse(report):
     assert "## Pair-level figures, filtered ranks (both directions)" in text
     assert "## Leave-one-area-out" in text and "## Per gold file and per confidence" in text
     assert "Network co-membership" in text  # the seed's network pairs are reported apart
+    assert "## Diverse shortlists: what maximal marginal relevance costs and gains" in text
+    assert list(result.diversity_table["diversity"]) == [0.0, 0.05, 0.1, 0.25, 0.5, 1.0]
 
 
 def test_report_compares_every_system_on_the_same_queries(report):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from matcher.diversify import diversified_top_k
 from matcher.errors import GoldError
 from matcher.evaluate.folds import (
     C_GRID,
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 CV_SYSTEM = "fused, fitted weights (LOQO-CV)"
 AREA_SYSTEM = "fused, fitted weights (leave-one-area-out)"
 SEED_FILE = "seed_agreements.csv"
+# The diversity levels (LAMBDA) the report compares, and the list length it looks at.
+DIVERSITY_LEVELS = (0.0, 0.05, 0.1, 0.25, 0.5, 1.0)
+DIVERSITY_K = 10
 
 
 @dataclass
@@ -71,6 +75,7 @@ class EvaluationResult:
     seed_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     c_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     chosen_C: float | None = None
+    diversity_table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def evaluate_matrices(systems: Mapping[str, np.ndarray | None], eu_ids, ca_ids, gold) -> tuple[pd.DataFrame, dict, dict]:
@@ -148,6 +153,60 @@ def choose_c(signals, eu_ids, ca_ids, gold, grid: Sequence[float] = C_GRID) -> t
     return best, table, *matrices[best]
 
 
+def diversity_table(matcher, scores: np.ndarray, gold: Sequence[GoldPair], levels: Sequence[float] = DIVERSITY_LEVELS, k: int = DIVERSITY_K) -> pd.DataFrame:
+    """What diverse shortlists cost and gain, one row per diversity level (LAMBDA).
+
+    Every query's top-``k`` of ``scores`` (the evaluated weights' fused scores, both directions) is
+    re-ranked by MMR with the engine's function (:func:`~matcher.diversify.diversified_top_k`, the
+    candidates' own features). Costs: pair-level hits@k of ``gold`` (both directions pooled, as the
+    pair-level tables; *filtered* removes the query's other gold partners before the list is made).
+    Gains: the mean number of distinct countries and of distinct fine sectors per list, over every
+    query of each direction.
+    """
+    eu_ids = [p.id for p in matcher.eu_]
+    ca_ids = [p.id for p in matcher.ca_]
+    ei = {e: i for i, e in enumerate(eu_ids)}
+    ci = {c: j for j, c in enumerate(ca_ids)}
+    eu_f, ca_f = matcher.eu_features_, matcher.ca_features_
+    partners_of_eu: dict[int, set[int]] = {}
+    partners_of_ca: dict[int, set[int]] = {}
+    for g in gold:
+        partners_of_eu.setdefault(ei[g.eu_id], set()).add(ci[g.ca_id])
+        partners_of_ca.setdefault(ci[g.ca_id], set()).add(ei[g.eu_id])
+    sides = {  # query side: (query rows of the scores, candidate features, candidate profiles, gold partners)
+        "eu_to_ca": (scores, ca_f, matcher.ca_, partners_of_eu),
+        "ca_to_eu": (scores.T, eu_f, matcher.eu_, partners_of_ca),
+    }
+    rows = []
+    for lam in levels:
+        row: dict[str, object] = {"diversity": float(lam)}
+        listed: dict[str, dict[tuple[int, int], set[int]]] = {}  # direction -> (query, gold partner) -> raw and filtered lists
+        spread = {}
+        for direction, (matrix, feats, cands, partners) in sides.items():
+            countries, sectors = [], []
+            for q in range(matrix.shape[0]):
+                idx, _ = diversified_top_k(matrix[q], k, lam, feats.embeddings, feats.country)
+                countries.append(len({cands[c].country for c in idx}))
+                sectors.append(int((feats.fine[idx].sum(axis=0) > 0).sum()))
+                for own in sorted(partners.get(q, ())):
+                    others = sorted(partners[q] - {own})
+                    kept = matrix[q].copy()
+                    kept[others] = -np.inf
+                    filtered = diversified_top_k(kept, k, lam, feats.embeddings, feats.country)[0] if others else idx
+                    listed.setdefault(direction, {})[(q, own)] = (set(idx.tolist()), set(filtered.tolist()))
+            spread[direction] = (float(np.mean(countries)), float(np.mean(sectors)))
+        for n, kind in ((1, "filtered"), (0, "raw")):
+            per_pair = [(float(ci[g.ca_id] in listed["eu_to_ca"][(ei[g.eu_id], ci[g.ca_id])][n])
+                         + float(ei[g.eu_id] in listed["ca_to_eu"][(ci[g.ca_id], ei[g.eu_id])][n])) / 2 for g in gold]
+            row[f"{kind} hits@{k}"] = float(np.mean(per_pair)) if per_pair else float("nan")
+        for direction, label in (("eu_to_ca", "European queries"), ("ca_to_eu", "Canadian queries")):
+            row[f"countries per list, {label}"] = spread[direction][0]
+        for direction, label in (("eu_to_ca", "European queries"), ("ca_to_eu", "Canadian queries")):
+            row[f"fine sectors per list, {label}"] = spread[direction][1]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def run_evaluation(
     matcher,
     gold: Sequence[GoldPair],
@@ -155,12 +214,14 @@ def run_evaluation(
     n_resamples: int = 10_000,
     fit: bool = True,
     grid: Sequence[float] | None = None,
+    diversity_levels: Sequence[float] = DIVERSITY_LEVELS,
 ) -> EvaluationResult:
     """Evaluate a fitted :class:`~matcher.Matcher` on ``gold`` pairs (all of the same selection of kinds).
 
     With ``fit=False`` no weights are fitted: no cross-validated systems and no fitted weights.
     ``grid`` is the set of regularisation strengths the refit chooses from by cross-validation
-    (default :data:`~matcher.evaluate.folds.C_GRID`; one value fixes it).
+    (default :data:`~matcher.evaluate.folds.C_GRID`; one value fixes it). ``diversity_levels``:
+    the LAMBDAs of the diversity table (:func:`diversity_table`; empty: none).
     """
     eu_ids = [p.id for p in matcher.eu_]
     ca_ids = [p.id for p in matcher.ca_]
@@ -271,6 +332,7 @@ def run_evaluation(
         seed_table=seed_table,
         c_table=c_table,
         chosen_C=chosen_c,
+        diversity_table=diversity_table(matcher, fused, gold, diversity_levels) if len(diversity_levels) else pd.DataFrame(),
     )
 
 
@@ -352,7 +414,7 @@ def evaluate(
         others = tuple(g for g in every if g.kind not in wanted)
         if others:
             rest = sorted({g.kind for g in others})
-            network = run_evaluation(matcher, others, seed=seed, n_resamples=n_resamples, fit=False)
+            network = run_evaluation(matcher, others, seed=seed, n_resamples=n_resamples, fit=False, diversity_levels=())
             network.info = _info(matcher, network, gold, rest, seed, n_resamples)
     result.network_table = None if network is None else comparison_table(network)
     if out is not None:

@@ -189,6 +189,17 @@ def write_report(matcher, result: EvaluationResult, out: str | Path, network: Ev
         "",
         _md_table(result.ablations[["system", *METRICS, "mean_rank", "median_rank"]]),
         "",
+    ]
+    lines += _section(
+        "Diverse shortlists: what maximal marginal relevance costs and gains",
+        "Each query's top 10 under the evaluated weights, re-ranked by MMR (`--diversity LAMBDA`: score minus LAMBDA x the highest "
+        "redundancy, `[same country] x max(0, embedding cosine)`, with the candidates listed above). Cost: pair-level hits@10 of the "
+        "gold (both directions pooled; filtered leaves out the query's other gold partners before the list is made). Gain: distinct "
+        "countries and distinct fine sectors per top-10 list, averaged over every query of each direction (a European query's "
+        "candidates are all Canadian: one country).",
+        result.diversity_table, "Not computed.",
+    )
+    lines += [
         "## Fitted weights (all gold pairs)",
         "",
         ", ".join(f"{k}: {v:.3f}" for k, v in result.fitted_weights.items()) or "Not fitted.",
