@@ -29,7 +29,7 @@ from matcher.corpus import (
 )
 from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backend
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
-from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, Explanation, explain_pair
+from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, Explanation, explain_pairs
 from matcher.features import FeatureSpace, SideFeatures, split_sentences
 from matcher.gold import GoldPair, load_gold, load_gold_files
 from matcher.rank import BlockRunner, PairStats, pair_stats, reciprocal_score, top_k, top_k_both_ways
@@ -104,7 +104,7 @@ class Matcher:
 
     A thin facade: ``fit`` builds each side's features once (:class:`~matcher.features.SideFeatures`)
     and the one :class:`~matcher.score.Scorer`; ranking goes through the blockwise exact ranks of
-    :mod:`matcher.rank`; explanations come from :func:`~matcher.explain.explain_pair`, only for the
+    :mod:`matcher.rank`; explanations come from :func:`~matcher.explain.explain_pairs`, only for the
     pairs a method returns.
 
     Parameters
@@ -277,15 +277,12 @@ class Matcher:
     def _explain_stats(self, scorer: Scorer, eu_idx, ca_idx, stats: PairStats) -> dict[tuple[str, str], Explanation]:
         """Explanations of the pairs ``(eu_idx[p], ca_idx[p])`` from their stats."""
         eu, ca = scorer.eu, scorer.ca
-        out = {}
-        for p, (i, j) in enumerate(zip(eu_idx, ca_idx, strict=True)):
-            key = (eu.profiles[i].id, ca.profiles[j].id)
-            values = {name: float(stats.signals[name][p]) for name in SIGNALS}
-            out[key] = explain_pair(
-                eu, int(i), ca, int(j), float(stats.score[p]), values, (stats.rank_eu_to_ca[p], stats.rank_ca_to_eu[p]),
-                self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, self.known_.get(key),
-            )
-        return out
+        keys = [(eu.profiles[i].id, ca.profiles[j].id) for i, j in zip(eu_idx.tolist(), ca_idx.tolist(), strict=True)]
+        explained = explain_pairs(
+            eu, eu_idx, ca, ca_idx, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu),
+            self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, [self.known_.get(key) for key in keys],
+        )
+        return dict(zip(keys, explained, strict=True))
 
     def propose(self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), **filters: object) -> Proposals:
         """Top-``k`` both ways among the profiles the filters keep, and the explanation of every pair
