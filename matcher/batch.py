@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from matcher.embed import make_backend
 from matcher.engine import Matcher, check_filters, check_k
 from matcher.score import SIGNALS
 from matcher.weights import load_weights
-from matcher.write import check_writable, write_run
+from matcher.write import check_writable, csv_text, write_run
 
 __all__ = ["REPORT_MAX_PAIRS", "build_details", "run_batch"]
 
@@ -72,7 +73,7 @@ def run_batch(
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
     extra = {"details.json": build_details(matcher, proposals)} if details else {}
     t_rank = time.perf_counter()
-    csv_hash = hashlib.sha256(b"".join(f.to_csv(index=False).encode() for f in frames.values())).hexdigest()
+    csv_hash = hashlib.sha256(b"".join(csv_text(f, lineterminator=os.linesep).encode() for f in frames.values())).hexdigest()
     info = {
         "corpus": {"path": data.path, "sha256": data.fingerprint, "eu": len(data.eu), "ca": len(data.ca)},
         "backend": matcher.backend_.name,

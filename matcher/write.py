@@ -37,6 +37,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "check_writable",
+    "csv_text",
     "frame_to_csv",
     "frame_to_parquet",
     "recover_output",
@@ -103,7 +104,83 @@ def check_writable(folder: Path) -> Path:
 
 def frame_to_csv(frame) -> str:
     """A DataFrame as CSV text with fixed float formatting, so equal input gives equal bytes."""
-    return frame.to_csv(index=False, float_format="%.6f", lineterminator="\n")
+    return csv_text(frame, float_format="%.6f")
+
+
+def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n") -> str:
+    """``frame.to_csv(index=False, float_format=..., lineterminator=...)``, the same text (tests
+    compare the two), built column by column with Arrow's string kernels: pandas formats and
+    quotes cell by cell through the csv module, seconds for a 100,000-row table. Frames with a
+    column of another kind (not float64, integer, bool or text), a single column or text Arrow
+    cannot hold go to pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def pandas() -> str:
+        return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator)
+
+    if frame.shape[1] < 2 or set(lineterminator) - {"\r", "\n"} or not lineterminator:
+        return pandas()
+    header = [str(c) for c in frame.columns]
+    try:
+        cells = _csv_columns(frame, float_format, lineterminator)
+        if cells is None:
+            return pandas()
+        head = ",".join(_csv_quoted(pa.array(header, pa.string()), lineterminator).to_pylist())
+        lines = pc.binary_join_element_wise(*cells, ",") if len(frame) else pa.array([], pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # e.g. lone surrogates, which UTF-8 cannot hold
+        return pandas()
+    return "".join(x + lineterminator for x in (head, *lines.to_pylist()))
+
+
+def _csv_quoted(cells, lineterminator: str):
+    """Arrow strings quoted as the csv module's QUOTE_MINIMAL does (a delimiter, a quote or a
+    line-end character inside), quotes inside doubled."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pc.fill_null(cells, "")
+    needs = pc.match_substring_regex(cells, "[,\"" + lineterminator + "]")
+    quoted = pc.binary_join_element_wise(pa.scalar('"'), pc.replace_substring(cells, '"', '""'), pa.scalar('"'), "")
+    return pc.if_else(needs, quoted, cells)
+
+
+def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list | None:
+    """Each column's cells (Arrow strings) as pandas writes them, NaN and None as empty cells;
+    None when a column is of a kind this writer does not handle."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = []
+    for _, col in frame.items():
+        dtype = col.dtype
+        if dtype == np.float64:
+            values = col.to_numpy()
+            # Without a format, pandas' own conversion of a float column; with one, the format per value.
+            cells = values.astype(str).tolist() if float_format is None else [float_format % v for v in values.tolist()]
+            nan = np.isnan(values)
+            if nan.any():
+                for i in np.flatnonzero(nan).tolist():
+                    cells[i] = ""
+            out.append(pa.array(cells, pa.string()))
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
+            out.append(pc.cast(pa.array(col.to_numpy()), pa.string()))
+        elif isinstance(dtype, np.dtype) and dtype.kind == "b":
+            out.append(pc.if_else(pa.array(col.to_numpy()), "True", "False"))
+        elif isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
+            values = col.to_numpy(dtype=object)
+            missing = col.isna().to_numpy()
+            if missing.any():
+                values = values.copy()
+                values[missing] = None
+            if not set(map(type, values.tolist())) <= {str, type(None)}:
+                return None
+            out.append(_csv_quoted(pa.array(values, pa.string()), lineterminator))
+        else:
+            return None
+    return out
 
 
 FORMATS = ("csv", "parquet")
