@@ -63,7 +63,7 @@ def run_batch(
     t_load = time.perf_counter()
     matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress, client=client).fit(data)
     t_fit = time.perf_counter()
-    proposals = matcher.propose(k, **filters)
+    proposals = matcher.propose(k, evidence=details, **filters)  # evidence only for details.json
     frames = {
         "eu_to_ca.csv": matcher.direction_frame(proposals, "eu_to_ca"),
         "ca_to_eu.csv": matcher.direction_frame(proposals, "ca_to_eu"),
@@ -143,13 +143,23 @@ def build_details(matcher: Matcher, proposals) -> dict:
                 "sources": list(p.sources),
                 "sentences": list(sents),
             }
+    first: dict[str, dict[str, int]] = {}
+
+    def at(pid: str, sentence: str) -> int:
+        """Index of a profile's first sentence equal to ``sentence`` (as ``list.index``)."""
+        if pid not in first:
+            first[pid] = {}
+            for n, sent in enumerate(sentences[pid]):
+                first[pid].setdefault(sent, n)
+        return first[pid][sentence]
+
     pairs = {}
     for (eu_id, ca_id), ex in sorted(proposals.explanations.items()):
         pairs[f"{eu_id}|{ca_id}"] = {
             "score": round(ex.score, 6),
             "contributions": {c.signal: round(c.contribution, 6) for c in ex.contributions},
             "shared_sectors": list(ex.shared_sectors),
-            "evidence": [[sentences[eu_id].index(ev.eu_sentence), sentences[ca_id].index(ev.ca_sentence), ev.similarity] for ev in ex.evidence],
+            "evidence": [[at(eu_id, ev.eu_sentence), at(ca_id, ev.ca_sentence), ev.similarity] for ev in ex.evidence],
             "terms": list(ex.terms),
             "known_partner": ex.known_partner,
             "ranks": [ex.rank_eu_to_ca, ex.rank_ca_to_eu],

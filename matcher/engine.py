@@ -274,19 +274,20 @@ class Matcher:
     def _side_of(self, profile_id: str) -> str:
         return self.corpus_.get(profile_id).side  # an unknown id raises with the closest ids
 
-    def _explain_stats(self, scorer: Scorer, eu_idx, ca_idx, stats: PairStats) -> dict[tuple[str, str], Explanation]:
-        """Explanations of the pairs ``(eu_idx[p], ca_idx[p])`` from their stats."""
+    def _explain_stats(self, scorer: Scorer, eu_idx, ca_idx, stats: PairStats, evidence: bool = True) -> dict[tuple[str, str], Explanation]:
+        """Explanations of the pairs ``(eu_idx[p], ca_idx[p])`` from their stats (``evidence=False``: without evidence sentences)."""
         eu, ca = scorer.eu, scorer.ca
         keys = [(eu.profiles[i].id, ca.profiles[j].id) for i, j in zip(eu_idx.tolist(), ca_idx.tolist(), strict=True)]
         explained = explain_pairs(
             eu, eu_idx, ca, ca_idx, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu),
-            self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, [self.known_.get(key) for key in keys],
+            self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, [self.known_.get(key) for key in keys], evidence,
         )
         return dict(zip(keys, explained, strict=True))
 
-    def propose(self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), **filters: object) -> Proposals:
+    def propose(self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), evidence: bool = True, **filters: object) -> Proposals:
         """Top-``k`` both ways among the profiles the filters keep, and the explanation of every pair
-        listed in ``directions``: exact ranks, computed block by block (no all-pairs matrix)."""
+        listed in ``directions``: exact ranks, computed block by block (no all-pairs matrix).
+        ``evidence=False`` skips the evidence sentence pairs, which only details.json shows."""
         self._check_fitted()
         k = check_k(k)
         eu_mask, ca_mask = self._mask(self.eu_, filters), self._mask(self.ca_, filters)
@@ -301,7 +302,7 @@ class Matcher:
             pairs.update(zip(top.col_idx[cols, r].tolist(), cols.tolist(), strict=True))
         eu_idx, ca_idx = (np.array(x, dtype=np.int64) for x in zip(*sorted(pairs), strict=True)) if pairs else (np.zeros(0, np.int64),) * 2
         stats = pair_stats(self.scorer_, eu_idx, ca_idx, eu_mask, ca_mask, self._runner("ranks"), exclude)
-        return Proposals(k, top, eu_mask, ca_mask, self._explain_stats(self.scorer_, eu_idx, ca_idx, stats))
+        return Proposals(k, top, eu_mask, ca_mask, self._explain_stats(self.scorer_, eu_idx, ca_idx, stats, evidence))
 
     def rank(self, profile_id: str, k: int = 10, **filters: object) -> pd.DataFrame:
         """Top-``k`` candidates from the other side for one profile, best first.

@@ -256,36 +256,45 @@ def explain_pairs(
     taxonomy: Taxonomy,
     vocabulary: np.ndarray,
     known: Sequence[str | None] | None = None,
+    evidence: bool = True,
 ) -> list[Explanation]:
     """:func:`explain_pair` of every pair ``(eu_idx[p], ca_idx[p])`` at once, the same Explanations
     (a test checks each against the one-pair function): contributions from the signal value
     arrays, shared labels once per distinct pair of sector lists, matching terms from one
     elementwise product of the TF-IDF rows, evidence from one masked stack of sentence similarities.
-    ``values`` holds each signal's value per pair; ``known`` each pair's ``known_partner``."""
+    ``values`` holds each signal's value per pair; ``known`` each pair's ``known_partner``.
+    ``evidence=False`` leaves every ``evidence`` empty, for outputs that do not show it (the CSVs)."""
     eu_idx, ca_idx = np.asarray(eu_idx, dtype=np.int64), np.asarray(ca_idx, dtype=np.int64)
     out: list[Explanation] = []
     labels: dict = {}
     keywords: dict = {}
+    made: dict = {}
     for start in range(0, len(eu_idx), PAIR_CHUNK):
         part = slice(start, min(start + PAIR_CHUNK, len(eu_idx)))
         out.extend(
             _explain_chunk(
                 eu, eu_idx[part], ca, ca_idx[part], np.asarray(scores)[part], {name: np.asarray(values[name])[part] for name in SIGNALS},
                 (np.asarray(ranks[0])[part], np.asarray(ranks[1])[part]), weights, bias, taxonomy, vocabulary,
-                [None] * (part.stop - part.start) if known is None else list(known[part]), labels, keywords,
+                [None] * (part.stop - part.start) if known is None else list(known[part]), labels, keywords, made, evidence,
             )
         )
     return out
 
 
-def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonomy, vocabulary, known, labels, keywords) -> list[Explanation]:
+def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonomy, vocabulary, known, labels, keywords, made_by_signal, evidence) -> list[Explanation]:
     n = len(ei)
     # Contributions: weight x value per signal, in the signal order (float64, as contributions_of computes them).
+    # One (immutable) Contribution per distinct value of a signal: most signals take few values.
     parts = []
     for name, label in SIGNALS.items():
         w = float(weights[name])
         v = values[name].astype(np.float64)
-        parts.append([Contribution(name, label, w, x, c) for x, c in zip(v.tolist(), (w * v).tolist(), strict=True)])
+        made = made_by_signal.setdefault(name, {})
+        bits = v.view(np.int64).tolist()  # keyed by bits: -0.0 and 0.0 stay apart
+        for b, x, c in zip(bits, v.tolist(), (w * v).tolist(), strict=True):
+            if b not in made:
+                made[b] = Contribution(name, label, w, x, c)
+        parts.append(list(map(made.__getitem__, bits)))
     contributions = list(zip(*parts, strict=True)) if parts else [()] * n
     # Shared sectors and areas depend only on the two sector lists.
     shared = []
@@ -299,7 +308,7 @@ def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonom
     interest_eu = (eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0
     interest_ca = (eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0
     terms = _terms_chunk(eu, ei, ca, ci, vocabulary, keywords)
-    evidence = _evidence_chunk(eu, ei, ca, ci)
+    evidence = _evidence_chunk(eu, ei, ca, ci) if evidence else [()] * n
     out = []
     for p, (i, j) in enumerate(zip(ei.tolist(), ci.tolist(), strict=True)):
         e, c = eu.profiles[i], ca.profiles[j]

@@ -103,3 +103,24 @@ def test_evidence_pairs_of_a_profile_without_sentences_is_empty(n):
     vecs = np.ones((2, 4), dtype=np.float32)
     assert explain.evidence_pairs([], ["a", "b"], vecs[:0], vecs, n) == ()
     assert len(explain.evidence_pairs(["x", "y"], ["a", "b"], vecs, vecs, n)) == min(n, 2)
+
+
+def test_batch_without_evidence_differs_only_in_evidence(tfidf_matcher):
+    from dataclasses import replace
+
+    m = tfidf_matcher
+    ei, ci = _pairs(m, n_random=20, seed=2)
+    stats = pair_stats(m.scorer_, ei, ci)
+    args = (m.eu_features_, ei, m.ca_features_, ci, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu), m.weights_.weights, m.weights_.bias, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    full, bare = explain_pairs(*args), explain_pairs(*args, evidence=False)
+    assert any(ex.evidence for ex in full) and not any(ex.evidence for ex in bare)
+    assert [replace(ex, evidence=()) for ex in full] == bare
+
+
+def test_equal_values_share_one_contribution_and_signed_zeros_stay_apart(tfidf_matcher):
+    m = tfidf_matcher
+    ei, ci = np.array([0, 1, 2], dtype=np.int64), np.array([0, 0, 0], dtype=np.int64)
+    values = {name: np.array([0.0, -0.0, 0.0], dtype=np.float32) for name in SIGNALS}
+    got = explain_pairs(m.eu_features_, ei, m.ca_features_, ci, np.zeros(3), values, (ei + 1, ci + 1), m.weights_.weights, 0.0, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    first, second, third = (ex.contributions[0] for ex in got)
+    assert first is third and str(second.value) == "-0.0" and str(first.value) == "0.0"
