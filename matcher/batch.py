@@ -73,7 +73,10 @@ def run_batch(
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
     extra = {"details.json": build_details(matcher, proposals)} if details else {}
     t_rank = time.perf_counter()
-    csv_hash = hashlib.sha256(b"".join(csv_text(f, lineterminator=os.linesep).encode() for f in frames.values())).hexdigest()
+    digest = hashlib.sha256()  # of the tables' default CSV text, one table at a time
+    for f in frames.values():
+        digest.update(csv_text(f, lineterminator=os.linesep).encode())
+    csv_hash = digest.hexdigest()
     info = {
         "corpus": {"path": data.path, "sha256": data.fingerprint, "eu": len(data.eu), "ca": len(data.ca)},
         "backend": matcher.backend_.name,

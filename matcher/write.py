@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "csv_text",
     "frame_to_csv",
     "frame_to_parquet",
+    "json_pieces",
     "recover_output",
     "write_run",
 ]
@@ -59,14 +61,15 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes]) -> Path:
+    """Write ``data`` (bytes, or pieces of bytes written in turn) to ``path`` through a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for piece in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                fh.write(piece)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)
@@ -75,6 +78,35 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def json_pieces(obj: Any, group: int = 4096) -> Iterator[str]:
+    """``json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` in pieces
+    whose concatenation is that text (a test checks it): a dict with string keys is written key by
+    key, and a large dict value in groups of ``group`` entries, so no piece holds a whole large file."""
+
+    def dumps(o: Any) -> str:
+        return json.dumps(o, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    def str_keyed(o: Any) -> bool:
+        return isinstance(o, dict) and bool(o) and all(type(k) is str for k in o)
+
+    if not str_keyed(obj):
+        yield dumps(obj)
+        return
+    yield "{"
+    for n, key in enumerate(sorted(obj)):
+        yield ("," if n else "") + dumps(key) + ":"
+        value = obj[key]
+        if str_keyed(value) and len(value) > group:
+            keys = sorted(value)
+            yield "{"
+            for start in range(0, len(keys), group):
+                yield ("," if start else "") + dumps({k: value[k] for k in keys[start : start + group]})[1:-1]
+            yield "}"
+        else:
+            yield dumps(value)
+    yield "}"
 
 
 def atomic_write_text(path: Path, text: str) -> Path:
@@ -332,7 +364,7 @@ class OutputStage:
             self.names.append(name)
         return path
 
-    def write_bytes(self, name: str, data: bytes) -> Path:
+    def write_bytes(self, name: str, data: bytes | Iterable[bytes]) -> Path:
         atomic_write_bytes(self.path(name), data)
         return self.add(name)
 
@@ -375,8 +407,8 @@ def write_run(
                 stage.write_bytes(str(Path(name).with_suffix(".parquet")), frame_to_parquet(frame))
             else:
                 stage.write_text(name, frame_to_csv(frame))
-        for name, obj in (extra_json or {}).items():
-            stage.write_text(name, json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
+        for name, obj in (extra_json or {}).items():  # compact JSON, written piece by piece
+            stage.write_bytes(name, (piece.encode("utf-8") for piece in itertools.chain(json_pieces(obj), ["\n"])))
         stage.write_text("run.json", json.dumps(run_info, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         if before_commit is not None:
             before_commit(stage)

@@ -57,3 +57,20 @@ def test_batch_tables_are_written_as_pandas_writes_them(tfidf_matcher, table):
     assert len(frame) > 100
     assert frame_to_csv(frame) == frame.to_csv(index=False, float_format="%.6f", lineterminator="\n")
     assert csv_text(frame) == frame.to_csv(index=False)
+
+
+JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=6)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(JSON, st.dictionaries(TEXT, JSON, max_size=8)), st.integers(1, 4))
+def test_json_pieces_join_to_json_dumps(obj, group):
+    import json
+
+    from matcher.write import json_pieces
+
+    assert "".join(json_pieces(obj, group)) == json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
