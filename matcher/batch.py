@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from matcher.embed import make_backend
 from matcher.engine import Matcher, check_filters, check_k
 from matcher.score import SIGNALS
 from matcher.weights import load_weights
-from matcher.write import check_writable, write_run
+from matcher.write import check_writable, csv_text, write_run
 
 __all__ = ["REPORT_MAX_PAIRS", "build_details", "run_batch"]
 
@@ -67,7 +68,7 @@ def run_batch(
     t_load = time.perf_counter()
     matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress, client=client).fit(data)
     t_fit = time.perf_counter()
-    proposals = matcher.propose(k, diversity=diversity, **filters)
+    proposals = matcher.propose(k, diversity=diversity, evidence=details, **filters)  # evidence only for details.json
     frames = {
         "eu_to_ca.csv": matcher.direction_frame(proposals, "eu_to_ca"),
         "ca_to_eu.csv": matcher.direction_frame(proposals, "ca_to_eu"),
@@ -77,7 +78,10 @@ def run_batch(
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
     extra = {"details.json": build_details(matcher, proposals)} if details else {}
     t_rank = time.perf_counter()
-    csv_hash = hashlib.sha256(b"".join(f.to_csv(index=False).encode() for f in frames.values())).hexdigest()
+    digest = hashlib.sha256()  # of the tables' default CSV text, one table at a time
+    for f in frames.values():
+        digest.update(csv_text(f, lineterminator=os.linesep).encode())
+    csv_hash = digest.hexdigest()
     info = {
         "corpus": {"path": data.path, "sha256": data.fingerprint, "eu": len(data.eu), "ca": len(data.ca)},
         "backend": matcher.backend_.name,
@@ -148,6 +152,16 @@ def build_details(matcher: Matcher, proposals) -> dict:
                 "sources": list(p.sources),
                 "sentences": list(sents),
             }
+    first: dict[str, dict[str, int]] = {}
+
+    def at(pid: str, sentence: str) -> int:
+        """Index of a profile's first sentence equal to ``sentence`` (as ``list.index``)."""
+        if pid not in first:
+            first[pid] = {}
+            for n, sent in enumerate(sentences[pid]):
+                first[pid].setdefault(sent, n)
+        return first[pid][sentence]
+
     pairs = {}
     for (eu_id, ca_id), ex in sorted(proposals.explanations.items()):
         pairs[f"{eu_id}|{ca_id}"] = {
@@ -155,7 +169,7 @@ def build_details(matcher: Matcher, proposals) -> dict:
             "contributions": {c.signal: round(c.contribution, 6) for c in ex.contributions},
             "shared_sectors": list(ex.shared_sectors),
             "related_sectors": list(ex.related_sectors),
-            "evidence": [[sentences[eu_id].index(ev.eu_sentence), sentences[ca_id].index(ev.ca_sentence), ev.similarity] for ev in ex.evidence],
+            "evidence": [[at(eu_id, ev.eu_sentence), at(ca_id, ev.ca_sentence), ev.similarity] for ev in ex.evidence],
             "terms": list(ex.terms),
             "known_partner": ex.known_partner,
             "ranks": [ex.rank_eu_to_ca, ex.rank_ca_to_eu],

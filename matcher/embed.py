@@ -231,23 +231,29 @@ class SentenceTransformerBackend:
 
 
 class TfidfBackend:
-    """Latent semantic vectors: TF-IDF (words and bigrams) reduced by truncated SVD. No torch."""
+    """Latent semantic vectors: TF-IDF (words and bigrams) reduced by truncated SVD. No torch.
+
+    The SVD is scikit-learn's randomized one (Halko et al.; ``n_iter`` power iterations, fixed
+    ``random_state``) on float32 TF-IDF rows: deterministic, and about three times faster than
+    ARPACK at 12,000 profiles, for about 96% of ARPACK's explained variance (see the README's
+    speed section for the evaluation figures of both)."""
 
     name = "tfidf"
 
-    def __init__(self, n_components: int = 128, random_state: int = 0) -> None:
+    def __init__(self, n_components: int = 128, random_state: int = 0, n_iter: int = 5) -> None:
         self.n_components = n_components
         self.random_state = random_state
+        self.n_iter = n_iter
 
     def fit(self, texts: Sequence[str]) -> TfidfBackend:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.vectorizer_ = TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
+        self.vectorizer_ = TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1, dtype=np.float32)
         x = self.vectorizer_.fit_transform(texts)
         k = max(1, min(self.n_components, x.shape[0] - 1, x.shape[1] - 1))
         with np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a degenerate tiny corpus: unused
-            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="arpack").fit(x)
+            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=self.n_iter).fit(x)
         corpus_hash = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
         self.identity = f"tfidf-lsa:{k}:{corpus_hash}"
         return self

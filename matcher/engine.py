@@ -30,7 +30,7 @@ from matcher.corpus import (
 from matcher.diversify import check_diversity, diversified_top_k, diversify_top
 from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backend
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
-from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, Explanation, explain_pair
+from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, Explanation, explain_pairs
 from matcher.features import FeatureSpace, SideFeatures, split_sentences
 from matcher.gold import GoldPair, load_gold, load_gold_files
 from matcher.participants import Participant, read_participants
@@ -109,7 +109,7 @@ class Matcher:
 
     A thin facade: ``fit`` builds each side's features once (:class:`~matcher.features.SideFeatures`)
     and the one :class:`~matcher.score.Scorer`; ranking goes through the blockwise exact ranks of
-    :mod:`matcher.rank`; explanations come from :func:`~matcher.explain.explain_pair`, only for the
+    :mod:`matcher.rank`; explanations come from :func:`~matcher.explain.explain_pairs`, only for the
     pairs a method returns.
 
     Parameters
@@ -281,24 +281,24 @@ class Matcher:
     def _side_of(self, profile_id: str) -> str:
         return self.corpus_.get(profile_id).side  # an unknown id raises with the closest ids
 
-    def _explain_stats(self, scorer: Scorer, eu_idx, ca_idx, stats: PairStats) -> dict[tuple[str, str], Explanation]:
-        """Explanations of the pairs ``(eu_idx[p], ca_idx[p])`` from their stats."""
+    def _explain_stats(self, scorer: Scorer, eu_idx, ca_idx, stats: PairStats, evidence: bool = True) -> dict[tuple[str, str], Explanation]:
+        """Explanations of the pairs ``(eu_idx[p], ca_idx[p])`` from their stats (``evidence=False``: without evidence sentences)."""
         eu, ca = scorer.eu, scorer.ca
-        out = {}
-        for p, (i, j) in enumerate(zip(eu_idx, ca_idx, strict=True)):
-            key = (eu.profiles[i].id, ca.profiles[j].id)
-            values = {name: float(stats.signals[name][p]) for name in SIGNALS}
-            out[key] = explain_pair(
-                eu, int(i), ca, int(j), float(stats.score[p]), values, (stats.rank_eu_to_ca[p], stats.rank_ca_to_eu[p]),
-                self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, self.known_.get(key),
-            )
-        return out
+        keys = [(eu.profiles[i].id, ca.profiles[j].id) for i, j in zip(eu_idx.tolist(), ca_idx.tolist(), strict=True)]
+        explained = explain_pairs(
+            eu, eu_idx, ca, ca_idx, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu),
+            self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, [self.known_.get(key) for key in keys], evidence,
+        )
+        return dict(zip(keys, explained, strict=True))
 
-    def propose(self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), diversity: float = 0.0, **filters: object) -> Proposals:
+    def propose(
+        self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), diversity: float = 0.0, evidence: bool = True, **filters: object
+    ) -> Proposals:
         """Top-``k`` both ways among the profiles the filters keep, and the explanation of every pair
         listed in ``directions``: exact ranks, computed block by block (no all-pairs matrix).
         ``diversity`` (LAMBDA >= 0) re-ranks the lists of ``directions`` by maximal marginal relevance
-        (:mod:`matcher.diversify`); 0 is the plain ranking."""
+        (:mod:`matcher.diversify`); 0 is the plain ranking. ``evidence=False`` skips the evidence
+        sentence pairs, which only details.json shows."""
         self._check_fitted()
         k = check_k(k)
         diversity = check_diversity(diversity)
@@ -318,7 +318,7 @@ class Matcher:
             pairs.update(zip(top.col_idx[cols, r].tolist(), cols.tolist(), strict=True))
         eu_idx, ca_idx = (np.array(x, dtype=np.int64) for x in zip(*sorted(pairs), strict=True)) if pairs else (np.zeros(0, np.int64),) * 2
         stats = pair_stats(self.scorer_, eu_idx, ca_idx, eu_mask, ca_mask, self._runner("ranks"), exclude)
-        return Proposals(k, top, eu_mask, ca_mask, self._explain_stats(self.scorer_, eu_idx, ca_idx, stats), diversity)
+        return Proposals(k, top, eu_mask, ca_mask, self._explain_stats(self.scorer_, eu_idx, ca_idx, stats, evidence), diversity)
 
     def rank(self, profile_id: str, k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
         """Top-``k`` candidates from the other side for one profile, best first.

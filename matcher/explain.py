@@ -8,7 +8,7 @@ person check the proposal in a minute.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -16,7 +16,10 @@ import numpy as np
 from matcher.corpus import Profile, Taxonomy
 from matcher.score import SIGNALS
 
-__all__ = ["CA_TO_EU", "DIRECTIONS", "EU_TO_CA", "Contribution", "Direction", "Evidence", "Explanation", "evidence_pairs", "explain_pair", "matching_terms", "related_labels"]
+__all__ = [
+    "CA_TO_EU", "DIRECTIONS", "EU_TO_CA", "Contribution", "Direction", "Evidence", "Explanation",
+    "evidence_pairs", "explain_pair", "explain_pairs", "matching_terms", "related_labels",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,18 +97,40 @@ def evidence_pairs(eu_sentences: Sequence[str], ca_sentences: Sequence[str], eu_
     if not len(eu_sentences) or not len(ca_sentences):
         return ()
     sim = eu_vecs @ ca_vecs.T
-    order = np.lexsort((np.arange(sim.size), -sim.ravel()))
-    used_e, used_c, out = set(), set(), []
-    for flat in order:
-        i, j = divmod(int(flat), sim.shape[1])
-        if i in used_e or j in used_c:
-            continue
-        used_e.add(i)
-        used_c.add(j)
-        out.append(Evidence(eu_sentences[i], ca_sentences[j], round(float(sim[i, j]), 4)))
-        if len(out) == n:
-            break
-    return tuple(out)
+    picks = _greedy_pairs(sim.astype(np.float64)[None], n)
+    return _evidence_of(eu_sentences, ca_sentences, picks[0][0], picks[1][0], picks[2][0])
+
+
+def _greedy_pairs(sims: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each matrix of ``sims`` (pairs x rows x columns, ``-inf`` padding): the ``n`` best
+    cells, best first, ties by lower (row, column), each row and column used at most once.
+
+    Returns (rows, columns, values), each pairs x ``n``; a ``-inf`` value marks no pick.
+    """
+    sims = np.array(sims, dtype=np.float64)  # a copy: picked rows and columns are masked in place
+    p, _, nc = sims.shape
+    rows, cols = np.zeros((p, n), dtype=np.int64), np.zeros((p, n), dtype=np.int64)
+    vals = np.full((p, n), -np.inf)
+    if not sims.size:
+        return rows, cols, vals
+    at = np.arange(p)
+    for r in range(n):
+        flat = np.argmax(sims.reshape(p, -1), axis=1)  # the first maximum: ties by lower flat index
+        i, j = np.divmod(flat, nc)
+        v = sims[at, i, j]
+        rows[:, r], cols[:, r], vals[:, r] = i, j, v
+        sims[at, i, :] = -np.inf
+        sims[at, :, j] = -np.inf
+    return rows, cols, vals
+
+
+def _evidence_of(eu_sentences: Sequence[str], ca_sentences: Sequence[str], rows, cols, vals) -> tuple[Evidence, ...]:
+    """Evidence of one pair's picks (see :func:`_greedy_pairs`)."""
+    return tuple(
+        Evidence(eu_sentences[i], ca_sentences[j], round(v, 4))
+        for i, j, v in zip(rows.tolist(), cols.tolist(), vals.tolist(), strict=True)
+        if v != -np.inf
+    )
 
 
 def matching_terms(eu_row, ca_row, vocabulary: np.ndarray, eu: Profile, ca: Profile, n: int = 8) -> tuple[str, ...]:
@@ -113,15 +138,22 @@ def matching_terms(eu_row, ca_row, vocabulary: np.ndarray, eu: Profile, ca: Prof
 
     ``eu_row`` and ``ca_row`` are ``(term indices, TF-IDF weights)`` of the two profiles.
     """
-    shared_kw = sorted({k.lower() for k in eu.keywords} & {k.lower() for k in ca.keywords})
     idx, ie, ic = np.intersect1d(eu_row[0], ca_row[0], assume_unique=True, return_indices=True)
     prod = eu_row[1][ie] * ca_row[1][ic]
     order = np.lexsort((idx, -prod))
-    idx = idx[order]
+    return _pick_terms(_shared_keywords(eu, ca), iter(idx[order].tolist()), vocabulary, n)
+
+
+def _shared_keywords(eu: Profile, ca: Profile) -> list[str]:
+    return sorted({k.lower() for k in eu.keywords} & {k.lower() for k in ca.keywords})
+
+
+def _pick_terms(shared_kw: list[str], ordered: Iterator[int], vocabulary: Sequence[str], n: int) -> tuple[str, ...]:
+    """The shared keywords, then terms (indices into ``vocabulary``, best first) up to ``n``."""
     terms = list(shared_kw)
     # A term is left out when it is already listed or is a word of a listed term (a unigram of a bigram).
     listed, words = set(terms), {w for t in terms for w in t.split()}
-    for j in idx:
+    for j in ordered:
         if len(terms) >= n:
             break
         term = str(vocabulary[j])
@@ -223,3 +255,151 @@ def explain_pair(
         rank_ca_to_eu=int(ranks[1]),
         known_partner=known_partner,
     )
+
+
+# Pairs explained together by explain_pairs: memory stays flat however many pairs are emitted.
+PAIR_CHUNK = 8192
+# Cells of the padded sentence-similarity stack per step of explain_pairs.
+EVIDENCE_CELLS = 4_000_000
+
+
+def explain_pairs(
+    eu,
+    eu_idx: np.ndarray,
+    ca,
+    ca_idx: np.ndarray,
+    scores: np.ndarray,
+    values: Mapping[str, np.ndarray],
+    ranks: tuple[np.ndarray, np.ndarray],
+    weights: Mapping[str, float],
+    bias: float,
+    taxonomy: Taxonomy,
+    vocabulary: np.ndarray,
+    known: Sequence[str | None] | None = None,
+    evidence: bool = True,
+) -> list[Explanation]:
+    """:func:`explain_pair` of every pair ``(eu_idx[p], ca_idx[p])`` at once, the same Explanations
+    (a test checks each against the one-pair function): contributions from the signal value
+    arrays, shared labels once per distinct pair of sector lists, matching terms from one
+    elementwise product of the TF-IDF rows, evidence from one masked stack of sentence similarities.
+    ``values`` holds each signal's value per pair; ``known`` each pair's ``known_partner``.
+    ``evidence=False`` leaves every ``evidence`` empty, for outputs that do not show it (the CSVs)."""
+    eu_idx, ca_idx = np.asarray(eu_idx, dtype=np.int64), np.asarray(ca_idx, dtype=np.int64)
+    out: list[Explanation] = []
+    labels: dict = {}
+    keywords: dict = {}
+    made: dict = {}
+    for start in range(0, len(eu_idx), PAIR_CHUNK):
+        part = slice(start, min(start + PAIR_CHUNK, len(eu_idx)))
+        out.extend(
+            _explain_chunk(
+                eu, eu_idx[part], ca, ca_idx[part], np.asarray(scores)[part], {name: np.asarray(values[name])[part] for name in SIGNALS},
+                (np.asarray(ranks[0])[part], np.asarray(ranks[1])[part]), weights, bias, taxonomy, vocabulary,
+                [None] * (part.stop - part.start) if known is None else list(known[part]), labels, keywords, made, evidence,
+            )
+        )
+    return out
+
+
+def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonomy, vocabulary, known, labels, keywords, made_by_signal, evidence) -> list[Explanation]:
+    n = len(ei)
+    # Contributions: weight x value per signal, in the signal order (float64, as contributions_of computes them).
+    # One (immutable) Contribution per distinct value of a signal: most signals take few values.
+    parts = []
+    for name, label in SIGNALS.items():
+        w = float(weights[name])
+        v = values[name].astype(np.float64)
+        made = made_by_signal.setdefault(name, {})
+        bits = v.view(np.int64).tolist()  # keyed by bits: -0.0 and 0.0 stay apart
+        for b, x, c in zip(bits, v.tolist(), (w * v).tolist(), strict=True):
+            if b not in made:
+                made[b] = Contribution(name, label, w, x, c)
+        parts.append(list(map(made.__getitem__, bits)))
+    contributions = list(zip(*parts, strict=True)) if parts else [()] * n
+    # Shared sectors and areas depend only on the two sector lists.
+    shared = []
+    for i, j in zip(ei.tolist(), ci.tolist(), strict=True):
+        e, c = eu.profiles[i], ca.profiles[j]
+        key = (e.sectors, c.sectors)
+        got = labels.get(key)
+        if got is None:
+            got = labels[key] = shared_labels(e, c, taxonomy)
+        shared.append(got)
+    interest_eu = (eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0
+    interest_ca = (eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0
+    terms = _terms_chunk(eu, ei, ca, ci, vocabulary, keywords)
+    evidence = _evidence_chunk(eu, ei, ca, ci) if evidence else [()] * n
+    out = []
+    for p, (i, j) in enumerate(zip(ei.tolist(), ci.tolist(), strict=True)):
+        e, c = eu.profiles[i], ca.profiles[j]
+        sectors, areas = shared[p]
+        interest = {"eu": bool(interest_eu[p]), "ca": bool(interest_ca[p])}
+        out.append(
+            Explanation(
+                eu_id=e.id,
+                ca_id=c.id,
+                eu_name=e.name,
+                ca_name=c.name,
+                score=float(scores[p]),
+                bias=float(bias),
+                contributions=contributions[p],
+                shared_sectors=sectors,
+                shared_areas=areas,
+                evidence=evidence[p],
+                terms=terms[p],
+                summary=summarise(e, c, contributions[p], sectors, areas, terms[p], interest),
+                rank_eu_to_ca=int(ranks[0][p]),
+                rank_ca_to_eu=int(ranks[1][p]),
+                known_partner=known[p],
+            )
+        )
+    return out
+
+
+def _terms_chunk(eu, ei, ca, ci, vocabulary, keywords, n: int = 8) -> list[tuple[str, ...]]:
+    """:func:`matching_terms` of each pair, from one elementwise product of the pairs' TF-IDF rows."""
+    prod = eu.lexical[ei].multiply(ca.lexical[ci]).tocsr()
+    prod.sort_indices()
+    row = np.repeat(np.arange(len(ei)), np.diff(prod.indptr))
+    order = np.lexsort((prod.indices, -prod.data, row))
+    cols = prod.indices[order]
+    ptr = prod.indptr
+    out = []
+    for p, (i, j) in enumerate(zip(ei.tolist(), ci.tolist(), strict=True)):
+        kw_e = keywords.get(("eu", i))
+        if kw_e is None:
+            kw_e = keywords[("eu", i)] = {k.lower() for k in eu.profiles[i].keywords}
+        kw_c = keywords.get(("ca", j))
+        if kw_c is None:
+            kw_c = keywords[("ca", j)] = {k.lower() for k in ca.profiles[j].keywords}
+        out.append(_pick_terms(sorted(kw_e & kw_c), iter(cols[ptr[p] : ptr[p + 1]].tolist()), vocabulary, n))
+    return out
+
+
+def _evidence_chunk(eu, ei, ca, ci, n: int = 3) -> list[tuple[Evidence, ...]]:
+    """:func:`evidence_pairs` of each pair: each pair's similarity matrix computed as there, the
+    greedy picks of a whole padded stack at once."""
+    ne = np.array([len(eu.sentences[i]) for i in ei.tolist()], dtype=np.int64)
+    nc = np.array([len(ca.sentences[j]) for j in ci.tolist()], dtype=np.int64)
+    out: list[tuple[Evidence, ...]] = [()] * len(ei)
+    start = 0
+    while start < len(ei):
+        # As many pairs as fit the cell budget (at least one).
+        stop = start + 1
+        rmax, cmax = max(int(ne[start]), 1), max(int(nc[start]), 1)
+        while stop < len(ei):
+            r2, c2 = max(rmax, int(ne[stop])), max(cmax, int(nc[stop]))
+            if (stop + 1 - start) * r2 * c2 > EVIDENCE_CELLS:
+                break
+            rmax, cmax, stop = r2, c2, stop + 1
+        stack = np.full((stop - start, rmax, cmax), -np.inf)
+        for p in range(start, stop):
+            i, j = int(ei[p]), int(ci[p])
+            if ne[p] and nc[p]:
+                stack[p - start, : ne[p], : nc[p]] = eu.sentence_vectors[i] @ ca.sentence_vectors[j].T
+        rows, cols, vals = _greedy_pairs(stack, n)
+        for p in range(start, stop):
+            if ne[p] and nc[p]:
+                out[p] = _evidence_of(eu.sentences[int(ei[p])], ca.sentences[int(ci[p])], rows[p - start], cols[p - start], vals[p - start])
+        start = stop
+    return out

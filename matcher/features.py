@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,7 @@ __all__ = [
     "lexical_text",
     "sector_matrix",
     "split_sentences",
+    "term_counts",
     "tokenize",
 ]
 
@@ -96,13 +97,72 @@ def _fold(text: str) -> str:
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    # Combining marks dropped with one translate (each distinct character looked up once), then lower-cased.
+    marks = {ord(ch): None for ch in set(decomposed) if not ch.isascii() and unicodedata.combining(ch)}
+    return (decomposed.translate(marks) if marks else decomposed).lower()
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, accent-folded words of two or more characters, stop words dropped, plus bigrams."""
     words = [w for w in _TOKEN.findall(_fold(text)) if w not in STOP_WORDS]
     return words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+
+
+# Texts tokenized together by term_counts: the word lists of one chunk are held at a time.
+TOKEN_CHUNK = 2048
+
+
+def term_counts(texts: Sequence[str], index: Mapping[str, int] | None = None):
+    """How often each term of :func:`tokenize` occurs in each text, without a per-token Python loop.
+
+    Words are found by the regular expression text by text, then numbered (each distinct word
+    once); stop words, bigrams and counts are array operations. With ``index`` (term -> column)
+    terms outside it are dropped; without, the vocabulary is every term seen, sorted. Returns the
+    CSR counts (float64, canonical) and the vocabulary (a list, column order).
+    """
+    from scipy import sparse
+
+    word_id: dict[str, int] = {}
+    words: list[str] = []
+    doc_parts, code_parts = [], []
+    for start in range(0, len(texts), TOKEN_CHUNK):
+        found = [_TOKEN.findall(_fold(t)) for t in texts[start : start + TOKEN_CHUNK]]
+        flat = list(itertools.chain.from_iterable(found))
+        for w in dict.fromkeys(flat):  # distinct words of the chunk, numbered in first-seen order
+            if w not in word_id:
+                word_id[w] = len(words)
+                words.append(w)
+        codes = np.fromiter(map(word_id.__getitem__, flat), dtype=np.int64, count=len(flat))
+        lens = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        doc_parts.append(np.repeat(np.arange(start, start + len(found)), lens))
+        code_parts.append(codes)
+    doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int64)
+    code = np.concatenate(code_parts) if code_parts else np.zeros(0, np.int64)
+    stop = np.fromiter((w in STOP_WORDS for w in words), dtype=bool, count=len(words))
+    keep = ~stop[code] if len(code) else np.zeros(0, bool)
+    doc, code = doc[keep], code[keep]
+    # Bigrams: consecutive kept words of the same text.
+    same = doc[1:] == doc[:-1]
+    n_words = max(len(words), 1)
+    pair_key, pair_of = np.unique(code[:-1][same] * n_words + code[1:][same], return_inverse=True)
+    bigrams = [f"{words[a]} {words[b]}" for a, b in zip((pair_key // n_words).tolist(), (pair_key % n_words).tolist(), strict=True)]
+    used = np.zeros(len(words), dtype=bool)
+    used[code] = True
+    unigrams = [w for w, u in zip(words, used.tolist(), strict=True) if u]
+    if index is None:
+        vocab = sorted([*unigrams, *bigrams])
+        index = {t: j for j, t in enumerate(vocab)}
+    else:
+        vocab = None
+    word_col = np.full(len(words), -1, dtype=np.int64)
+    word_col[used] = [index.get(w, -1) for w in unigrams]
+    pair_col = np.array([index.get(b, -1) for b in bigrams], dtype=np.int64)
+    rows = np.concatenate([doc, doc[1:][same]])
+    cols = np.concatenate([word_col[code], pair_col[pair_of]])
+    inside = cols >= 0
+    counts = sparse.csr_matrix((np.ones(int(inside.sum())), (rows[inside], cols[inside])), shape=(len(texts), len(index)))
+    counts.sum_duplicates()
+    return counts, vocab
 
 
 class TfidfIndex:
@@ -118,13 +178,11 @@ class TfidfIndex:
         return self
 
     def fit_transform(self, texts: Sequence[str]):
-        docs = [tokenize(t) for t in texts]
-        vocab = sorted({tok for d in docs for tok in d})
+        tf, vocab = term_counts(texts)
         self.vocabulary_ = np.array(vocab, dtype=object)
         self.index_ = {tok: j for j, tok in enumerate(vocab)}
-        tf = self._counts(docs)
         df = np.bincount(tf.indices, minlength=len(vocab))
-        self.idf_ = np.log((1 + len(docs)) / (1 + df)) + 1.0
+        self.idf_ = np.log((1 + len(texts)) / (1 + df)) + 1.0
         return self._weigh(tf)
 
     def transform(self, texts: Sequence[str]):
@@ -133,24 +191,7 @@ class TfidfIndex:
             from matcher.errors import NotFittedError
 
             raise NotFittedError("TfidfIndex is not fitted; call fit(texts) first")
-        return self._weigh(self._counts([tokenize(t) for t in texts]))
-
-    def _counts(self, docs: Sequence[Sequence[str]]):
-        from scipy import sparse
-
-        index = self.index_
-        rows, cols, counts = [], [], []
-        for i, doc in enumerate(docs):
-            tally: dict[int, int] = {}
-            for tok in doc:
-                j = index.get(tok)
-                if j is not None:
-                    tally[j] = tally.get(j, 0) + 1
-            for j, n in sorted(tally.items()):
-                rows.append(i)
-                cols.append(j)
-                counts.append(n)
-        return sparse.csr_matrix((np.array(counts, dtype=np.float64), (rows, cols)), shape=(len(docs), len(index)))
+        return self._weigh(term_counts(texts, self.index_)[0])
 
     def _weigh(self, tf):
         from scipy import sparse

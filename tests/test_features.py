@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.features import STOP_WORDS, TfidfIndex, area_matrix, sector_matrix, split_sentences, tokenize
 
@@ -41,3 +43,60 @@ def test_sector_and_area_matrices(bundled):
     assert fine[0, codes.index("aerospace_vehicles_defence")] == 1
     assert fine.sum(axis=1).tolist() == [len(p.sectors) for p in profiles]
     assert areas[1, list(tax.areas).index("agri_food")] == 1
+
+
+def _reference_counts(texts, index=None):
+    """Counts of tokenize's terms, text by text (the rule term_counts must follow)."""
+    from collections import Counter
+
+    docs = [Counter(tokenize(t)) for t in texts]
+    if index is None:
+        vocab = sorted({tok for d in docs for tok in d})
+        index = {tok: j for j, tok in enumerate(vocab)}
+    else:
+        vocab = None
+    dense = np.zeros((len(texts), len(index)))
+    for i, d in enumerate(docs):
+        for tok, n in d.items():
+            if tok in index:
+                dense[i, index[tok]] = n
+    return dense, vocab
+
+
+def _same_counts(texts, index=None):
+    from matcher.features import term_counts
+
+    counts, vocab = term_counts(texts, index)
+    dense, ref_vocab = _reference_counts(texts, index)
+    assert vocab == ref_vocab
+    assert counts.has_canonical_format and counts.dtype == np.float64
+    np.testing.assert_array_equal(counts.toarray(), dense)
+
+
+def test_term_counts_are_tokenize_counts_on_the_bundled_texts(bundled, monkeypatch):
+    from matcher import features
+    from matcher.features import lexical_text
+
+    texts = [lexical_text(p) for p in bundled.profiles]
+    _same_counts(texts)
+    monkeypatch.setattr(features, "TOKEN_CHUNK", 7)  # words numbered across chunks
+    _same_counts(texts)
+    index = TfidfIndex().fit(texts[::2]).index_
+    _same_counts(texts[1::2], index)  # unknown terms dropped
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=30), st.lists(st.sampled_from([*"ab cé\u0301ÉßİǅŉﬁⅫ①_-.'1", "the", "and", " of "]), max_size=12).map("".join)), max_size=5))
+def test_term_counts_follow_tokenize_on_random_text(texts):
+    _same_counts(texts)
+    _same_counts(texts, {"ab": 0, "ab ab": 1, "ce": 2, "ss": 3})
+
+
+@given(st.text(max_size=40))
+def test_fold_drops_combining_marks_then_lowers(text):
+    import unicodedata
+
+    from matcher.features import _fold
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    assert _fold(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()

@@ -1,0 +1,126 @@
+"""The batch explainer gives exactly the one-pair explanations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from matcher import explain
+from matcher.explain import explain_pair, explain_pairs
+from matcher.rank import pair_stats
+from matcher.score import SIGNALS
+
+
+def _pairs(m, n_random: int = 300, seed: int = 0):
+    """Every pair of a top-3 proposal and random pairs (most sharing little), sorted."""
+    proposals = m.propose(3)
+    pairs = {(m.eu_index_[e], m.ca_index_[c]) for e, c in proposals.explanations}
+    rng = np.random.default_rng(seed)
+    pairs |= set(zip(rng.integers(len(m.eu_), size=n_random).tolist(), rng.integers(len(m.ca_), size=n_random).tolist(), strict=True))
+    ei, ci = (np.array(x, dtype=np.int64) for x in zip(*sorted(pairs), strict=True))
+    return ei, ci
+
+
+def _both(m, ei, ci):
+    stats = pair_stats(m.scorer_, ei, ci)
+    eu, ca = m.eu_features_, m.ca_features_
+    known = [m.known_.get((eu.profiles[i].id, ca.profiles[j].id)) for i, j in zip(ei, ci, strict=True)]
+    args = (m.weights_.weights, m.weights_.bias, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    batch = explain_pairs(eu, ei, ca, ci, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu), *args, known)
+    single = [
+        explain_pair(
+            eu, int(i), ca, int(j), float(stats.score[p]), {name: float(stats.signals[name][p]) for name in SIGNALS},
+            (stats.rank_eu_to_ca[p], stats.rank_ca_to_eu[p]), *args, known[p],
+        )
+        for p, (i, j) in enumerate(zip(ei, ci, strict=True))
+    ]
+    return batch, single
+
+
+def test_batch_explanations_equal_the_one_pair_function(tfidf_matcher):
+    ei, ci = _pairs(tfidf_matcher)
+    batch, single = _both(tfidf_matcher, ei, ci)
+    assert len(batch) == len(single) > 300
+    assert any(ex.known_partner for ex in single) and any(ex.terms for ex in single) and any(not ex.shared_sectors for ex in single)
+    for b, s in zip(batch, single, strict=True):
+        assert b == s
+        assert b.to_json() == s.to_json()
+
+
+def test_batch_explanations_do_not_depend_on_chunking(tfidf_matcher, monkeypatch):
+    ei, ci = _pairs(tfidf_matcher, n_random=50, seed=1)
+    _, single = _both(tfidf_matcher, ei, ci)
+    monkeypatch.setattr(explain, "PAIR_CHUNK", 7)
+    monkeypatch.setattr(explain, "EVIDENCE_CELLS", 1)  # one pair per similarity stack
+    batch, _ = _both(tfidf_matcher, ei, ci)
+    assert batch == single
+
+
+def test_batch_of_no_pairs_is_empty(tfidf_matcher):
+    m = tfidf_matcher
+    empty = np.zeros(0, dtype=np.int64)
+    got = explain_pairs(m.eu_features_, empty, m.ca_features_, empty, np.zeros(0), {}, (empty, empty), m.weights_.weights, 0.0, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    assert got == []
+
+
+def _greedy_reference(sim: np.ndarray, n: int) -> list[tuple[int, int, float]]:
+    """The rule spelled out: cells by descending value, ties by flat index, rows and columns used once."""
+    order = np.lexsort((np.arange(sim.size), -sim.ravel()))
+    used_r, used_c, out = set(), set(), []
+    for flat in order:
+        i, j = divmod(int(flat), sim.shape[1])
+        if i in used_r or j in used_c:
+            continue
+        used_r.add(i)
+        used_c.add(j)
+        out.append((i, j, float(sim[i, j])))
+        if len(out) == n:
+            break
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(arrays(np.float32, st.tuples(st.integers(1, 5), st.integers(1, 5)), elements=st.sampled_from([-1.0, -0.0, 0.0, 0.25, 0.5, 1.0])), min_size=1, max_size=6),
+    st.integers(1, 4),
+)
+def test_greedy_picks_of_a_padded_stack_follow_the_rule(mats, n):
+    rmax, cmax = max(m.shape[0] for m in mats), max(m.shape[1] for m in mats)
+    stack = np.full((len(mats), rmax, cmax), -np.inf)
+    for p, m in enumerate(mats):
+        stack[p, : m.shape[0], : m.shape[1]] = m
+    rows, cols, vals = explain._greedy_pairs(stack, n)
+    for p, m in enumerate(mats):
+        got = [(int(i), int(j), float(v)) for i, j, v in zip(rows[p], cols[p], vals[p], strict=True) if v != -np.inf]
+        assert got == _greedy_reference(m, n)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_evidence_pairs_of_a_profile_without_sentences_is_empty(n):
+    vecs = np.ones((2, 4), dtype=np.float32)
+    assert explain.evidence_pairs([], ["a", "b"], vecs[:0], vecs, n) == ()
+    assert len(explain.evidence_pairs(["x", "y"], ["a", "b"], vecs, vecs, n)) == min(n, 2)
+
+
+def test_batch_without_evidence_differs_only_in_evidence(tfidf_matcher):
+    from dataclasses import replace
+
+    m = tfidf_matcher
+    ei, ci = _pairs(m, n_random=20, seed=2)
+    stats = pair_stats(m.scorer_, ei, ci)
+    args = (m.eu_features_, ei, m.ca_features_, ci, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu), m.weights_.weights, m.weights_.bias, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    full, bare = explain_pairs(*args), explain_pairs(*args, evidence=False)
+    assert any(ex.evidence for ex in full) and not any(ex.evidence for ex in bare)
+    assert [replace(ex, evidence=()) for ex in full] == bare
+
+
+def test_equal_values_share_one_contribution_and_signed_zeros_stay_apart(tfidf_matcher):
+    m = tfidf_matcher
+    ei, ci = np.array([0, 1, 2], dtype=np.int64), np.array([0, 0, 0], dtype=np.int64)
+    values = {name: np.array([0.0, -0.0, 0.0], dtype=np.float32) for name in SIGNALS}
+    got = explain_pairs(m.eu_features_, ei, m.ca_features_, ci, np.zeros(3), values, (ei + 1, ci + 1), m.weights_.weights, 0.0, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    first, second, third = (ex.contributions[0] for ex in got)
+    assert first is third and str(second.value) == "-0.0" and str(first.value) == "0.0"

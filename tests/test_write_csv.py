@@ -1,0 +1,76 @@
+"""The column-wise CSV writer gives pandas' ``to_csv`` text, byte for byte."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.write import csv_text, frame_to_csv
+
+TEXT = st.text(alphabet=st.sampled_from([*'ab ,"\n\r\t;é€😀\u0301x']), max_size=8)
+ANY_TEXT = st.text(alphabet=st.sampled_from([*'a ,"\n\r', "\ud800"]), max_size=4)  # a lone surrogate: pandas' object columns only
+FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 0.1, 0.5, 1e-7, -1e-7, 0.0000005, 0.0000015, 2.5e-6, 1e16, 123456.1234565]),
+)
+
+
+@st.composite
+def frames(draw):
+    n = draw(st.integers(0, 6))
+    cols = {}
+    for c, kind in enumerate(draw(st.lists(st.sampled_from(["float", "int", "bool", "str", "object"]), min_size=2, max_size=5))):
+        name = f"c{c}"
+        if kind == "float":
+            cols[name] = pd.Series(draw(st.lists(FLOATS, min_size=n, max_size=n)), dtype="float64")
+        elif kind == "int":
+            cols[name] = pd.Series(draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n, max_size=n)), dtype="int64")
+        elif kind == "bool":
+            cols[name] = pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+        elif kind == "str":
+            cols[name] = pd.Series(draw(st.lists(st.one_of(TEXT, st.none()), min_size=n, max_size=n)), dtype="str")
+        else:
+            cols[name] = pd.Series(draw(st.lists(st.one_of(TEXT, ANY_TEXT, st.none()), min_size=n, max_size=n)), dtype=object)
+    return pd.DataFrame(cols)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames(), st.sampled_from([None, "%.6f", "%.3g"]), st.sampled_from(["\n", "\r\n"]))
+def test_csv_text_is_pandas_to_csv(frame, float_format, lineterminator):
+    assert csv_text(frame, float_format, lineterminator) == frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator)
+
+
+def test_other_column_kinds_and_single_columns_go_to_pandas():
+    frame = pd.DataFrame({"when": pd.to_datetime(["2024-01-02"]), "n": [1]})
+    assert csv_text(frame) == frame.to_csv(index=False, lineterminator="\n")
+    one = pd.DataFrame({"a": [""]})
+    assert csv_text(one) == one.to_csv(index=False, lineterminator="\n") == 'a\n""\n'
+
+
+@pytest.mark.parametrize("table", ["eu_to_ca", "ca_to_eu", "pairings"])
+def test_batch_tables_are_written_as_pandas_writes_them(tfidf_matcher, table):
+    m = tfidf_matcher
+    proposals = m.propose(10)
+    frame = m.pairing_frame(proposals) if table == "pairings" else m.direction_frame(proposals, table)
+    assert len(frame) > 100
+    assert frame_to_csv(frame) == frame.to_csv(index=False, float_format="%.6f", lineterminator="\n")
+    assert csv_text(frame) == frame.to_csv(index=False)
+
+
+JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=6)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(JSON, st.dictionaries(TEXT, JSON, max_size=8)), st.integers(1, 4))
+def test_json_pieces_join_to_json_dumps(obj, group):
+    import json
+
+    from matcher.write import json_pieces
+
+    assert "".join(json_pieces(obj, group)) == json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
