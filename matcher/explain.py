@@ -316,14 +316,14 @@ def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonom
                 made[b] = Contribution(name, label, w, x, c)
         parts.append(list(map(made.__getitem__, bits)))
     contributions = list(zip(*parts, strict=True)) if parts else [()] * n
-    # Shared sectors and areas depend only on the two sector lists.
+    # Shared sectors and areas, and related sector pairs, depend only on the two sector lists.
     shared = []
     for i, j in zip(ei.tolist(), ci.tolist(), strict=True):
         e, c = eu.profiles[i], ca.profiles[j]
         key = (e.sectors, c.sectors)
         got = labels.get(key)
         if got is None:
-            got = labels[key] = shared_labels(e, c, taxonomy)
+            got = labels[key] = (*shared_labels(e, c, taxonomy), related_labels(e, c, taxonomy))
         shared.append(got)
     interest_eu = (eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0
     interest_ca = (eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0
@@ -332,7 +332,7 @@ def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonom
     out = []
     for p, (i, j) in enumerate(zip(ei.tolist(), ci.tolist(), strict=True)):
         e, c = eu.profiles[i], ca.profiles[j]
-        sectors, areas = shared[p]
+        sectors, areas, related = shared[p]
         interest = {"eu": bool(interest_eu[p]), "ca": bool(interest_ca[p])}
         out.append(
             Explanation(
@@ -345,9 +345,10 @@ def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonom
                 contributions=contributions[p],
                 shared_sectors=sectors,
                 shared_areas=areas,
+                related_sectors=related,
                 evidence=evidence[p],
                 terms=terms[p],
-                summary=summarise(e, c, contributions[p], sectors, areas, terms[p], interest),
+                summary=summarise(e, c, contributions[p], sectors, areas, terms[p], interest, related),
                 rank_eu_to_ca=int(ranks[0][p]),
                 rank_ca_to_eu=int(ranks[1][p]),
                 known_partner=known[p],
