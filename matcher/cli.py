@@ -326,11 +326,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from matcher.bench import run_bench, schedule_bench
+    from matcher.bench import run_bench, schedule_bench, st_bench
 
     if not args.schedule_only:
         sizes = ((10_000, 2_000), (100_000, 10_000)) if not args.quick else ((2_000, 500),)
         run_bench(sizes=sizes, k=args.top_k, repeats=args.repeats, batch=not args.no_batch, dask=not args.no_dask)
+        if not args.no_st:
+            st_bench(*sizes[0], k=args.top_k, repeats=args.repeats, cold_profiles=200 if not args.quick else 20)
     if not args.no_schedule:
         schedule_bench(*((300, 300) if not args.quick else (60, 60)), repeats=args.repeats)
     return 0
@@ -449,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-dask", action="store_true", help="skip the 2-worker Dask figure")
     b.add_argument("--schedule-only", action="store_true", help="only the brokerage-event figure (300 x 300 participants, 8 slots)")
     b.add_argument("--no-schedule", action="store_true", help="skip the brokerage-event figure")
+    b.add_argument("--no-st", action="store_true", help="skip the sentence-transformers figures (warm and cold cache)")
     b.set_defaults(func=_cmd_bench)
 
     return parser

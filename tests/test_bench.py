@@ -19,3 +19,13 @@ def test_schedule_bench_prints_its_figure_on_a_tiny_event():
     assert {"schedule_s", "schedule_rss_mb", "plan_s", "meetings", "pairs_eligible"} <= set(res)
     assert 0 < res["meetings"] <= 10 * 3
     assert len(lines) == 1 and "`matcher schedule --backend tfidf` end to end" in lines[0] and "planning alone" in lines[0]
+
+
+def test_st_bench_prints_warm_and_cold_figures():
+    from matcher.bench import st_bench
+
+    lines: list[str] = []
+    res = st_bench(40, 20, k=3, repeats=1, cold_profiles=6, out=lines.append)
+    assert {"product_s", "fit_s", "scoring_writing_s", "bare_s", "ratio", "cold_profiles_per_s", "cold_pieces"} <= set(res)
+    assert res["cold_pieces"] > 0 and res["cold_profiles_per_s"] > 0
+    assert len(lines) == 2 and "bare GEMM + top-k + CSVs" in lines[0] and "profiles encoded per second" in lines[1]
