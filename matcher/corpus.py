@@ -172,9 +172,7 @@ class Taxonomy:
 
     def relatedness(self, a: str, b: str) -> float:
         """Documented relatedness of two different fine sectors (0 when unlinked or equal)."""
-        order = {c: j for j, c in enumerate(self.sectors)}
-        key = (a, b) if order.get(a, -1) <= order.get(b, -1) else (b, a)
-        return float(self.related.get(key, 0.0))
+        return float(self.related.get((a, b), self.related.get((b, a), 0.0)))  # one key order is stored
 
     def areas_of(self, codes: Iterable[str]) -> tuple[str, ...]:
         """Priority areas of a set of fine codes, in taxonomy order."""
