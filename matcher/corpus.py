@@ -789,27 +789,40 @@ def _display(path: Path, root: Path, root_display: str) -> str:
     return str(Path(root_display) / rel) if str(rel) != "." else root_display
 
 
-def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
-    """Read a taxonomy file (the bundled ``corpus/taxonomy.yaml`` when no path is given)."""
-    path = Path(path) if path is not None else bundled_path("corpus") / "taxonomy.yaml"
-    problems: list[Problem] = []
+def _read_yaml(path: Path, what: str, expected: str) -> tuple[yaml.Node | None, Any, list[Problem]]:
+    """Read and parse one YAML file (``what`` names it in messages), once: its node (for line
+    numbers), its data, and the decoding problems found (data None then). An unreadable file or
+    invalid YAML raises one :class:`CorpusError` at once."""
     display = str(path)
+    problems: list[Problem] = []
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise CorpusError(f"taxonomy file {display!r} cannot be read ({exc.strerror or exc}); expected a YAML file with 'areas' and 'sectors'") from exc
+        raise CorpusError(f"{what} file {display!r} cannot be read ({exc.strerror or exc}); expected {expected}") from exc
     text = _decode(raw, display, problems)
-    data = None
-    if text is not None:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problems.append(Problem(display, None, mark.line + 1 if mark else None, None, str(exc).splitlines()[0], "valid YAML"))
-            raise CorpusError(_format(problems, "taxonomy"), problems) from None
-        except (ValueError, RecursionError) as exc:
-            problems.append(Problem(display, None, None, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__, "valid YAML"))
-            raise CorpusError(_format(problems, "taxonomy"), problems) from None
+    if text is None:
+        return None, None, problems
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(display, None, mark.line + 1 if mark else None, None, str(exc).splitlines()[0], "valid YAML"))
+        raise CorpusError(_format(problems, what), problems) from None
+    except (ValueError, RecursionError) as exc:
+        problems.append(Problem(display, None, None, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__, "valid YAML"))
+        raise CorpusError(_format(problems, what), problems) from None
+    finally:
+        loader.dispose()
+    return node, data, problems
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read a taxonomy file (the bundled ``corpus/taxonomy.yaml`` when no path is given)."""
+    path = Path(path) if path is not None else bundled_path("corpus") / "taxonomy.yaml"
+    display = str(path)
+    _, data, problems = _read_yaml(path, "taxonomy", "a YAML file with 'areas' and 'sectors'")
     if not isinstance(data, dict) or not isinstance(data.get("sectors"), dict) or not isinstance(data.get("areas"), dict):
         problems.append(Problem(display, None, None, None, type(data).__name__, "a mapping with 'areas' and 'sectors'"))
         raise CorpusError(_format(problems, "taxonomy"), problems)
@@ -850,24 +863,9 @@ def load_related(path: str | Path, taxonomy: Taxonomy) -> Taxonomy:
     given, is in (0, 1] (1 otherwise). Every problem is raised together as one :class:`CorpusError`."""
     path = Path(path)
     display = str(path)
-    problems: list[Problem] = []
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CorpusError(f"related-sectors file {display!r} cannot be read ({exc.strerror or exc}); expected {_RELATED_EXPECTED}") from exc
-    text = _decode(raw, display, problems)
-    if text is None:
+    node, data, problems = _read_yaml(path, "related sectors", _RELATED_EXPECTED)
+    if problems:
         raise CorpusError(_format(problems, "related sectors"), problems)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(display, None, mark.line + 1 if mark else None, None, str(exc).splitlines()[0], "valid YAML"))
-        raise CorpusError(_format(problems, "related sectors"), problems) from None
-    except (ValueError, RecursionError) as exc:
-        problems.append(Problem(display, None, None, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__, "valid YAML"))
-        raise CorpusError(_format(problems, "related sectors"), problems) from None
     if not isinstance(data, dict) or not isinstance(data.get("links"), list) or not isinstance(data.get("sources"), dict):
         problems.append(Problem(display, None, None, None, type(data).__name__ if not isinstance(data, dict) else sorted(map(str, data)), _RELATED_EXPECTED))
         raise CorpusError(_format(problems, "related sectors"), problems)

@@ -237,6 +237,13 @@ def explain_pair(
     evidence = evidence_pairs(eu.sentences[i], ca.sentences[j], eu.sentence_vectors[i], ca.sentence_vectors[j])
     terms = matching_terms(eu.lexical_row(i), ca.lexical_row(j), vocabulary, e, c)
     interest = {"eu": bool(eu.targets[i] @ ca.country[j] > 0), "ca": bool(eu.country[i] @ ca.targets[j] > 0)}
+    return _explanation(e, c, score, bias, contributions, (sectors, areas, related), evidence, terms, interest, ranks, known_partner)
+
+
+def _explanation(e: Profile, c: Profile, score, bias, contributions, labels, evidence, terms, interest, ranks, known_partner) -> Explanation:
+    """The Explanation of one pair from its parts (``labels``: shared sectors, shared areas, related
+    sector pairs): the one place both :func:`explain_pair` and :func:`explain_pairs` build it."""
+    sectors, areas, related = labels
     return Explanation(
         eu_id=e.id,
         ca_id=c.id,
@@ -329,32 +336,13 @@ def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonom
     interest_ca = (eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0
     terms = _terms_chunk(eu, ei, ca, ci, vocabulary, keywords)
     evidence = _evidence_chunk(eu, ei, ca, ci) if evidence else [()] * n
-    out = []
-    for p, (i, j) in enumerate(zip(ei.tolist(), ci.tolist(), strict=True)):
-        e, c = eu.profiles[i], ca.profiles[j]
-        sectors, areas, related = shared[p]
-        interest = {"eu": bool(interest_eu[p]), "ca": bool(interest_ca[p])}
-        out.append(
-            Explanation(
-                eu_id=e.id,
-                ca_id=c.id,
-                eu_name=e.name,
-                ca_name=c.name,
-                score=float(scores[p]),
-                bias=float(bias),
-                contributions=contributions[p],
-                shared_sectors=sectors,
-                shared_areas=areas,
-                related_sectors=related,
-                evidence=evidence[p],
-                terms=terms[p],
-                summary=summarise(e, c, contributions[p], sectors, areas, terms[p], interest, related),
-                rank_eu_to_ca=int(ranks[0][p]),
-                rank_ca_to_eu=int(ranks[1][p]),
-                known_partner=known[p],
-            )
+    return [
+        _explanation(
+            eu.profiles[i], ca.profiles[j], scores[p], bias, contributions[p], shared[p], evidence[p], terms[p],
+            {"eu": bool(interest_eu[p]), "ca": bool(interest_ca[p])}, (ranks[0][p], ranks[1][p]), known[p],
         )
-    return out
+        for p, (i, j) in enumerate(zip(ei.tolist(), ci.tolist(), strict=True))
+    ]
 
 
 def _terms_chunk(eu, ei, ca, ci, vocabulary, keywords, n: int = 8) -> list[tuple[str, ...]]:
