@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, Explanati
 from matcher.features import FeatureSpace, SideFeatures, split_sentences
 from matcher.gold import GoldPair, load_gold, load_gold_files
 from matcher.participants import Participant, read_participants
-from matcher.rank import BlockRunner, PairStats, pair_stats, reciprocal_score, top_k, top_k_both_ways
+from matcher.rank import BlockRunner, PairStats, listed_pairs, pair_stats, reciprocal_score, top_k, top_k_both_ways
 from matcher.schedule import TIE_BREAK, Schedule, assign_slots, plan_meetings
 from matcher.score import SIGNALS, Scorer
 from matcher.weights import Weights, load_weights
@@ -309,15 +309,10 @@ class Matcher:
             rows = np.flatnonzero(eu_mask) if "eu_to_ca" in directions else None
             cols = np.flatnonzero(ca_mask) if "ca_to_eu" in directions else None
             top = diversify_top(self.scorer_, top, diversity, eu_mask, ca_mask, self._runner("diversity"), exclude, rows, cols)
-        pairs = set()
-        if "eu_to_ca" in directions:
-            rows, r = np.nonzero(np.isfinite(top.row_val) & eu_mask[:, None])
-            pairs.update(zip(rows.tolist(), top.row_idx[rows, r].tolist(), strict=True))
-        if "ca_to_eu" in directions:
-            cols, r = np.nonzero(np.isfinite(top.col_val) & ca_mask[:, None])
-            pairs.update(zip(top.col_idx[cols, r].tolist(), cols.tolist(), strict=True))
-        eu_idx, ca_idx = (np.array(x, dtype=np.int64) for x in zip(*sorted(pairs), strict=True)) if pairs else (np.zeros(0, np.int64),) * 2
-        stats = pair_stats(self.scorer_, eu_idx, ca_idx, eu_mask, ca_mask, self._runner("ranks"), exclude)
+        eu_idx, ca_idx, score, signals = listed_pairs(top, eu_mask, ca_mask, "eu_to_ca" in directions, "ca_to_eu" in directions)
+        known = None if signals is None else (score, signals)  # the lists' own scores and signals: no pass to find them
+        stats = pair_stats(self.scorer_, eu_idx, ca_idx, eu_mask, ca_mask, self._runner("ranks"), exclude, known, top.blocks)
+        top = replace(top, blocks=None)  # the kept score blocks are not needed past the ranks
         return Proposals(k, top, eu_mask, ca_mask, self._explain_stats(self.scorer_, eu_idx, ca_idx, stats, evidence), diversity)
 
     def rank(self, profile_id: str, k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import numpy as np
 from matcher._checks import ParamChecks, is_int
 from matcher.errors import ParameterError
 
-__all__ = ["BlockRunner", "PairStats", "TopK", "pair_stats", "rank_matrix", "reciprocal_score", "top_k", "top_k_both_ways"]
+__all__ = ["KEEP_CELLS", "BlockRunner", "PairStats", "TopK", "listed_pairs", "pair_stats", "rank_matrix", "reciprocal_score", "top_k", "top_k_both_ways"]
 
 
 def _group_max(scores: np.ndarray, width: int) -> np.ndarray:
@@ -118,12 +118,20 @@ def reciprocal_score(rank_eu_to_ca: np.ndarray, rank_ca_to_eu: np.ndarray) -> np
 class TopK:
     """Best ``k`` both ways: ``row_idx``/``row_val`` (European rows x k Canadian columns) and
     ``col_idx``/``col_val`` (Canadian columns x k European rows), best first, ties by lower index;
-    ``-inf`` marks filtered-out candidates and pads lists shorter than k."""
+    ``-inf`` marks filtered-out candidates and pads lists shorter than k.
+
+    ``row_sig``/``col_sig`` (from :func:`top_k_both_ways`) hold each signal's value at the listed
+    pairs, the lists' shapes; ``blocks`` the masked fused score blocks when they were kept (a local
+    run within :data:`KEEP_CELLS`), so :func:`pair_stats` need not score the blocks again.
+    """
 
     row_idx: np.ndarray
     row_val: np.ndarray
     col_idx: np.ndarray
     col_val: np.ndarray
+    row_sig: dict[str, np.ndarray] | None = None
+    col_sig: dict[str, np.ndarray] | None = None
+    blocks: tuple[np.ndarray, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -188,31 +196,76 @@ def masked_scores(scorer, rows: slice, eu_mask: np.ndarray | None, ca_mask: np.n
     return signals, scores
 
 
-def _top_k_task(scorer, rows: slice, eu_mask, ca_mask, k: int, exclude=None):
-    _, scores = masked_scores(scorer, rows, eu_mask, ca_mask, exclude)
+def _top_k_task(scorer, rows: slice, eu_mask, ca_mask, k: int, exclude=None, keep: bool = False):
+    signals, scores = masked_scores(scorer, rows, eu_mask, ca_mask, exclude)
     r_idx, r_val = top_k(scores, k)
     c_idx, c_val = top_k(scores.T, k)
-    return r_idx, r_val, c_idx + rows.start, c_val
+    r_sig = {name: np.take_along_axis(v, r_idx, axis=1) for name, v in signals.items()}
+    c_sig = {name: v[c_idx, np.arange(v.shape[1])[:, None]] for name, v in signals.items()}
+    return r_idx, r_val, r_sig, c_idx + rows.start, c_val, c_sig, (scores if keep else None)
+
+
+# Score cells up to which a local top-k pass keeps its score blocks for the rank pass (8 bytes each):
+# below it ranking scores every block once; above it the rank pass scores them again and memory stays flat.
+KEEP_CELLS = 25_000_000
 
 
 def top_k_both_ways(scorer, k: int, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None, exclude=None) -> TopK:
     """Exact top-k of every European row and every Canadian column, one row block at a time:
-    memory is one block plus the lists, whatever the corpus size. ``exclude``: pairs left out."""
+    memory is one block plus the lists, whatever the corpus size. ``exclude``: pairs left out.
+    The lists carry each signal's value at their pairs; a local run of at most :data:`KEEP_CELLS`
+    cells keeps the score blocks too (see :class:`TopK`)."""
     runner = runner or BlockRunner()
     n_rows, n_cols = scorer.shape
     kr, kc = min(k, n_cols), min(k, n_rows)
+    keep = runner.client is None and n_rows * n_cols <= KEEP_CELLS
     row_idx = np.zeros((n_rows, kr), dtype=np.int64)
     row_val = np.full((n_rows, kr), -np.inf)
+    row_sig: dict[str, np.ndarray] = {}
     col_idx = np.zeros((n_cols, 0), dtype=np.int64)
     col_val = np.zeros((n_cols, 0))
+    col_sig: dict[str, np.ndarray] = {}
+    kept = []
     blocks = scorer.blocks()
-    for rows, (r_idx, r_val, c_idx, c_val) in zip(blocks, runner.map(_top_k_task, scorer, blocks, eu_mask, ca_mask, k, exclude), strict=True):
+    for rows, (r_idx, r_val, r_sig, c_idx, c_val, c_sig, scores) in zip(
+        blocks, runner.map(_top_k_task, scorer, blocks, eu_mask, ca_mask, k, exclude, keep), strict=True
+    ):
         row_idx[rows], row_val[rows] = r_idx, r_val
+        for name, v in r_sig.items():
+            row_sig.setdefault(name, np.zeros((n_rows, kr), dtype=v.dtype))[rows] = v
         # Merge this block's column lists into the running ones: rows are global, ties by lower row.
         vals, idx = np.hstack([col_val, c_val]), np.hstack([col_idx, c_idx])
         order = np.lexsort((idx, -vals), axis=1)[:, :kc]
         col_idx, col_val = np.take_along_axis(idx, order, axis=1), np.take_along_axis(vals, order, axis=1)
-    return TopK(row_idx, row_val, col_idx, col_val)
+        col_sig = {name: np.take_along_axis(np.hstack([col_sig.get(name, np.zeros((n_cols, 0), v.dtype)), v]), order, axis=1) for name, v in c_sig.items()}
+        if keep:
+            kept.append(scores)
+    return TopK(row_idx, row_val, col_idx, col_val, row_sig, col_sig, tuple(kept) if keep else None)
+
+
+def listed_pairs(top: TopK, eu_mask: np.ndarray, ca_mask: np.ndarray, rows: bool = True, cols: bool = True):
+    """The distinct pairs of the European rows' lists (``rows``) and of the Canadian columns'
+    lists (``cols``) that ``eu_mask``/``ca_mask`` keep, sorted by (European, Canadian) index:
+    ``(eu_idx, ca_idx, scores, signals)``, the last two from the lists (``None`` when ``top``
+    carries no signal values, e.g. after diversification)."""
+    parts = []
+    if rows:
+        r, pos = np.nonzero(np.isfinite(top.row_val) & eu_mask[:, None])
+        parts.append((r, top.row_idx[r, pos], top.row_val[r, pos], None if top.row_sig is None else {n: v[r, pos] for n, v in top.row_sig.items()}))
+    if cols:
+        c, pos = np.nonzero(np.isfinite(top.col_val) & ca_mask[:, None])
+        parts.append((top.col_idx[c, pos], c, top.col_val[c, pos], None if top.col_sig is None else {n: v[c, pos] for n, v in top.col_sig.items()}))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), None
+    ei = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    ci = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    key = ei * max(len(ca_mask), 1) + ci
+    _, first = np.unique(key, return_index=True)  # sorted by key, so by (European, Canadian)
+    score = np.concatenate([p[2] for p in parts])[first]
+    signals = None
+    if all(p[3] is not None for p in parts):
+        signals = {name: np.concatenate([p[3][name] for p in parts])[first] for name in parts[0][3]}
+    return ei[first], ci[first], score, signals
 
 
 def _grouped(key: np.ndarray, vals: np.ndarray, other: np.ndarray, n: int):
@@ -226,19 +279,24 @@ def _grouped(key: np.ndarray, vals: np.ndarray, other: np.ndarray, n: int):
     return order, ptr, np.ascontiguousarray(vals[order]), np.ascontiguousarray(other[order]).astype(np.int64), low
 
 
-def _stats_task(scorer, rows: slice, eu_mask, ca_mask, pairs, exclude=None):
+def _stats_task(scorer, rows: slice, eu_mask, ca_mask, pairs, exclude=None, values: bool = True, scores=None):
+    """Counts of what ranks ahead of each pair in one row block (and, with ``values``, the
+    scores and signals of the pairs the block holds); ``scores``: the block's masked scores, when kept."""
     from matcher import _kernels
 
     eu_idx, ca_idx, r, c = pairs
-    signals, scores = masked_scores(scorer, rows, eu_mask, ca_mask, exclude)
+    signals = None
+    if scores is None:
+        signals, scores = masked_scores(scorer, rows, eu_mask, ca_mask, exclude)
     _, r_ptr, r_val, r_col, r_min = r
     _, c_ptr, c_val, c_row, c_min = c
     counts = [np.zeros(len(eu_idx), dtype=np.int64) for _ in range(4)]
     _kernels.count_ahead(np.ascontiguousarray(scores), rows.start, r_ptr, r_val, r_col, r_min, counts[0], counts[1], c_ptr, c_val, c_row, c_min, counts[2], counts[3])
+    if not values:
+        return None, None, {}, counts
     inside = np.flatnonzero((eu_idx >= rows.start) & (eu_idx < rows.stop))
     li, lj = eu_idx[inside] - rows.start, ca_idx[inside]
-    values = {name: v[li, lj] for name, v in signals.items()}
-    return inside, scores[li, lj], values, counts
+    return inside, scores[li, lj], {name: v[li, lj] for name, v in signals.items()}, counts
 
 
 def _segment_prefix(hist: np.ndarray, ptr: np.ndarray) -> np.ndarray:
@@ -249,34 +307,48 @@ def _segment_prefix(hist: np.ndarray, ptr: np.ndarray) -> np.ndarray:
     return cs - before
 
 
-def pair_stats(scorer, eu_idx, ca_idx, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None, exclude=None) -> PairStats:
+def pair_stats(
+    scorer, eu_idx, ca_idx, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None, exclude=None, known=None, blocks=None
+) -> PairStats:
     """Score, signals and exact ranks both ways (1 = best, ties by lower index, among the rows and
     columns the masks keep) of the pairs ``(eu_idx[p], ca_idx[p])``, blockwise: a first pass over
     the blocks holding the pairs finds their scores, a second over every block counts what ranks
-    ahead of each pair. No all-pairs matrix is held. Pairs in ``exclude`` count as candidates of no one."""
+    ahead of each pair. No all-pairs matrix is held. Pairs in ``exclude`` count as candidates of no one.
+
+    ``known`` (``(scores, signals)`` of the pairs, from the same scorer, masks and ``exclude``,
+    e.g. :func:`listed_pairs`) skips the first pass; ``blocks`` (the masked score blocks a
+    :class:`TopK` kept) lets the second count without scoring again."""
     runner = runner or BlockRunner()
     eu_idx, ca_idx = np.asarray(eu_idx, dtype=np.int64), np.asarray(ca_idx, dtype=np.int64)
     n_rows, n_cols = scorer.shape
     n = len(eu_idx)
-    thr = np.full(n, -np.inf)
-    needed = sorted({scorer.block_of(int(i)).start for i in eu_idx})
-    own = [scorer.block_of(s) for s in needed]
-    for inside, vals in runner.map(_score_task, scorer, own, eu_mask, ca_mask, eu_idx, ca_idx, exclude):
-        thr[inside] = vals
+    if known is None:
+        thr = np.full(n, -np.inf)
+        needed = sorted({scorer.block_of(int(i)).start for i in eu_idx})
+        own = [scorer.block_of(s) for s in needed]
+        for inside, vals in runner.map(_score_task, scorer, own, eu_mask, ca_mask, eu_idx, ca_idx, exclude):
+            thr[inside] = vals
+    else:
+        thr = np.asarray(known[0], dtype=np.float64)
     if not np.all(np.isfinite(thr)):
         from matcher.errors import ParameterError
 
         raise ParameterError("pair_stats: every pair must be kept by the filters")
     r = _grouped(eu_idx, thr, ca_idx, n_rows)
     c = _grouped(ca_idx, thr, eu_idx, n_cols)
-    score = np.zeros(n)
-    signals: dict[str, np.ndarray] = {}
+    score = np.zeros(n) if known is None else thr
+    signals: dict[str, np.ndarray] = {} if known is None else dict(known[1])
     totals = [np.zeros(n, dtype=np.int64) for _ in range(4)]
-    blocks = scorer.blocks()
-    for inside, vals, values, counts in runner.map(_stats_task, scorer, blocks, eu_mask, ca_mask, (eu_idx, ca_idx, r, c), exclude):
-        score[inside] = vals
-        for name, v in values.items():
-            signals.setdefault(name, np.zeros(n, dtype=v.dtype))[inside] = v
+    pairs = (eu_idx, ca_idx, r, c)
+    if blocks is not None and known is not None:
+        counted = (_stats_task(scorer, rows, eu_mask, ca_mask, pairs, exclude, known is None, b) for rows, b in zip(scorer.blocks(), blocks, strict=True))
+    else:
+        counted = runner.map(_stats_task, scorer, scorer.blocks(), eu_mask, ca_mask, pairs, exclude, known is None)
+    for inside, vals, values, counts in counted:
+        if known is None:
+            score[inside] = vals
+            for name, v in values.items():
+                signals.setdefault(name, np.zeros(n, dtype=v.dtype))[inside] = v
         for t, part in zip(totals, counts, strict=True):
             t += part
     rank_ec = np.empty(n, dtype=np.int64)

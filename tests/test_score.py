@@ -200,3 +200,34 @@ def test_scorer_rejects_an_asymmetric_relatedness(tfidf_matcher):
     bad[0, 1] = 1.0
     with pytest.raises(ParameterError, match=rf"relatedness must be a symmetric {n} x {n} matrix over the fine sectors with values in \[0, 1\] and a zero diagonal"):
         Scorer(m.eu_features_, m.ca_features_, WEIGHTS, relatedness=bad)
+
+
+@pytest.mark.parametrize(("block_rows", "keep_cells"), [(7, 0), (7, 10**9), (64, 10**9), (1, 0)])
+def test_listed_pairs_carry_the_scorers_signals_and_kept_blocks_give_the_same_ranks(block_rows, keep_cells, monkeypatch):
+    """The lists' signal values are the scorer's at the listed pairs; ranks from the kept score
+    blocks (``known`` + ``blocks``) equal those of the two-pass path and of the dense ranks."""
+    from matcher import rank
+
+    monkeypatch.setattr(rank, "KEEP_CELLS", keep_cells)
+    rng = np.random.default_rng(block_rows + 3)
+    eu, ca = _side(rng, 61, "eu"), _side(rng, 37, "ca")
+    scorer = Scorer(eu, ca, WEIGHTS, 0.0, np.array([True, False, False, False]), block_rows=block_rows, relatedness=_relatedness(rng))
+    eu_mask, ca_mask = rng.random(61) < 0.8, rng.random(37) < 0.8
+    top = top_k_both_ways(scorer, 4, eu_mask, ca_mask)
+    assert (top.blocks is not None) == (keep_cells > 0)
+    i, j, score, signals = rank.listed_pairs(top, eu_mask, ca_mask)
+    listed = {(a, b) for a in np.flatnonzero(eu_mask) for b in top.row_idx[a]} | {(a, b) for b in np.flatnonzero(ca_mask) for a in top.col_idx[b]}
+    assert list(zip(i.tolist(), j.tolist(), strict=True)) == sorted(listed)
+    dense = scorer.signal_matrices()
+    for name in SIGNALS:
+        np.testing.assert_array_equal(signals[name], dense[name][i, j])
+    plain = pair_stats(scorer, i, j, eu_mask, ca_mask)
+    fast = pair_stats(scorer, i, j, eu_mask, ca_mask, known=(score, signals), blocks=top.blocks)
+    np.testing.assert_array_equal(fast.score, plain.score)
+    np.testing.assert_array_equal(fast.rank_eu_to_ca, plain.rank_eu_to_ca)
+    np.testing.assert_array_equal(fast.rank_ca_to_eu, plain.rank_ca_to_eu)
+    for name in SIGNALS:
+        np.testing.assert_array_equal(fast.signals[name], plain.signals[name])
+    masked = np.where(eu_mask[:, None] & ca_mask[None, :], scorer.score_matrix(), -np.inf)
+    np.testing.assert_array_equal(fast.rank_eu_to_ca, rank_matrix(masked)[i, j])
+    np.testing.assert_array_equal(fast.rank_ca_to_eu, rank_matrix(masked.T).T[i, j])
