@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
+import math
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from matcher.embed import make_backend
 from matcher.engine import Matcher, check_filters, check_k
 from matcher.score import SIGNALS
 from matcher.weights import load_weights
-from matcher.write import check_writable, csv_text, write_run
+from matcher.write import check_writable, write_run
 
 __all__ = ["REPORT_MAX_PAIRS", "build_details", "run_batch"]
 
@@ -78,10 +77,6 @@ def run_batch(
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
     extra = {"details.json": build_details(matcher, proposals)} if details else {}
     t_rank = time.perf_counter()
-    digest = hashlib.sha256()  # of the tables' default CSV text, one table at a time
-    for f in frames.values():
-        digest.update(csv_text(f, lineterminator=os.linesep).encode())
-    csv_hash = digest.hexdigest()
     info = {
         "corpus": {"path": data.path, "sha256": data.fingerprint, "eu": len(data.eu), "ca": len(data.ca)},
         "backend": matcher.backend_.name,
@@ -98,11 +93,10 @@ def run_batch(
             "encode": round(matcher.encode_stats_.seconds, 3),
             "rank_and_explain": round(t_rank - t_fit, 3),
         },
-        "outputs_sha256": csv_hash,
         "library_versions": library_versions(),
         "commit": git_commit(),
     }
-    n_pairs = len(proposals.explanations)
+    n_pairs = len(proposals.pairs)
     if html and not details:
         log.warning("report.html skipped: it is built from details.json, which --no-details leaves out")
         html = False
@@ -132,10 +126,8 @@ def build_details(matcher: Matcher, proposals) -> dict:
     """
     tax = matcher.corpus_.taxonomy
     profiles = {}
-    sentences = {}
     for side in (matcher.eu_features_, matcher.ca_features_):
         for p, sents in zip(side.profiles, side.sentences, strict=True):
-            sentences[p.id] = list(sents)
             profiles[p.id] = {
                 "name": p.name,
                 "aliases": list(p.aliases),
@@ -152,28 +144,40 @@ def build_details(matcher: Matcher, proposals) -> dict:
                 "sources": list(p.sources),
                 "sentences": list(sents),
             }
-    first: dict[str, dict[str, int]] = {}
-
-    def at(pid: str, sentence: str) -> int:
-        """Index of a profile's first sentence equal to ``sentence`` (as ``list.index``)."""
-        if pid not in first:
-            first[pid] = {}
-            for n, sent in enumerate(sentences[pid]):
-                first[pid].setdefault(sent, n)
-        return first[pid][sentence]
-
     pairs = {}
-    for (eu_id, ca_id), ex in sorted(proposals.explanations.items()):
-        pairs[f"{eu_id}|{ca_id}"] = {
-            "score": round(ex.score, 6),
-            "contributions": {c.signal: round(c.contribution, 6) for c in ex.contributions},
-            "shared_sectors": list(ex.shared_sectors),
-            "related_sectors": list(ex.related_sectors),
-            "evidence": [[at(eu_id, ev.eu_sentence), at(ca_id, ev.ca_sentence), ev.similarity] for ev in ex.evidence],
-            "terms": list(ex.terms),
-            "known_partner": ex.known_partner,
-            "ranks": [ex.rank_eu_to_ca, ex.rank_ca_to_eu],
-            "summary": ex.summary,
+    ex = proposals.pairs
+    eu, ca = ex.eu, ex.ca
+    first: dict[tuple[str, int], list[int]] = {}
+
+    def firsts(side: str, feats, i: int) -> list[int]:
+        """Each sentence's index mapped to the index of the profile's first sentence equal to it."""
+        key = (side, i)
+        if key not in first:
+            seen: dict[str, int] = {}
+            first[key] = [seen.setdefault(sent, n) for n, sent in enumerate(feats.sentences[i])]
+        return first[key]
+
+    # Python's round (correctly rounded), as the one-pair Explanation's values would be.
+    contrib = {name: [round(x, 6) for x in ex.contribution(name).tolist()] for name in SIGNALS}
+    scores = [round(x, 6) for x in ex.score.tolist()]
+    evidence = None if ex.evidence is None else [a.tolist() for a in ex.evidence]
+    ranks = (ex.rank_eu_to_ca.tolist(), ex.rank_ca_to_eu.tolist())
+    for p, (i, j) in enumerate(zip(ex.eu_idx.tolist(), ex.ca_idx.tolist(), strict=True)):
+        evid = []
+        if evidence is not None:
+            fe, fc = firsts("eu", eu, i), firsts("ca", ca, j)
+            evid = [[fe[a], fc[b], round(v, 4)] for a, b, v in zip(evidence[0][p], evidence[1][p], evidence[2][p], strict=True) if v != -math.inf]
+        sectors, _, related = ex.labels[p]
+        pairs[f"{eu.profiles[i].id}|{ca.profiles[j].id}"] = {
+            "score": scores[p],
+            "contributions": {name: contrib[name][p] for name in SIGNALS},
+            "shared_sectors": list(sectors),
+            "related_sectors": list(related),
+            "evidence": evid,
+            "terms": list(ex.terms[p]),
+            "known_partner": ex.known[p],
+            "ranks": [ranks[0][p], ranks[1][p]],
+            "summary": ex.summary[p],
         }
     return {
         "signals": dict(SIGNALS),

@@ -30,7 +30,7 @@ from matcher.corpus import (
 from matcher.diversify import check_diversity, diversified_top_k, diversify_top
 from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backend
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
-from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, Explanation, explain_pairs
+from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, ExplainedPairs, Explanation, explain_batch
 from matcher.features import FeatureSpace, SideFeatures, split_sentences
 from matcher.gold import GoldPair, load_gold, load_gold_files
 from matcher.participants import Participant, read_participants
@@ -92,16 +92,21 @@ def check_filters(filters: Mapping[str, object], corpus: Corpus | None = None) -
 
 @dataclass(frozen=True)
 class Proposals:
-    """What a ranking emits: the top-k lists both ways and the explanation of every listed pair
-    (keyed by ``(eu_id, ca_id)``), among the profiles the filters keep; ``diversity`` > 0: the
+    """What a ranking emits: the top-k lists both ways and the explanations of every listed pair
+    (:class:`~matcher.explain.ExplainedPairs`, pairs sorted by index), among the profiles the filters keep; ``diversity`` > 0: the
     lists are in MMR order (:mod:`matcher.diversify`)."""
 
     k: int
     top: object  # matcher.rank.TopK
     eu_mask: np.ndarray
     ca_mask: np.ndarray
-    explanations: dict[tuple[str, str], Explanation]
+    pairs: ExplainedPairs
     diversity: float = 0.0
+
+    @property
+    def explanations(self) -> dict[tuple[str, str], Explanation]:
+        """``{(eu_id, ca_id): Explanation}`` of every listed pair (built on each access)."""
+        return self.pairs.by_ids()
 
 
 class Matcher:
@@ -281,15 +286,16 @@ class Matcher:
     def _side_of(self, profile_id: str) -> str:
         return self.corpus_.get(profile_id).side  # an unknown id raises with the closest ids
 
-    def _explain_stats(self, scorer: Scorer, eu_idx, ca_idx, stats: PairStats, evidence: bool = True) -> dict[tuple[str, str], Explanation]:
+    def _explain_stats(self, scorer: Scorer, eu_idx, ca_idx, stats: PairStats, evidence: bool = True) -> ExplainedPairs:
         """Explanations of the pairs ``(eu_idx[p], ca_idx[p])`` from their stats (``evidence=False``: without evidence sentences)."""
         eu, ca = scorer.eu, scorer.ca
-        keys = [(eu.profiles[i].id, ca.profiles[j].id) for i, j in zip(eu_idx.tolist(), ca_idx.tolist(), strict=True)]
-        explained = explain_pairs(
+        known = None
+        if self.known_:
+            known = [self.known_.get((eu.profiles[i].id, ca.profiles[j].id)) for i, j in zip(np.asarray(eu_idx).tolist(), np.asarray(ca_idx).tolist(), strict=True)]
+        return explain_batch(
             eu, eu_idx, ca, ca_idx, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu),
-            self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, [self.known_.get(key) for key in keys], evidence,
+            self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, known, evidence,
         )
-        return dict(zip(keys, explained, strict=True))
 
     def propose(
         self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), diversity: float = 0.0, evidence: bool = True, **filters: object
@@ -304,7 +310,7 @@ class Matcher:
         diversity = check_diversity(diversity)
         eu_mask, ca_mask = self._mask(self.eu_, filters), self._mask(self.ca_, filters)
         exclude = self._excluded(filters)
-        top = top_k_both_ways(self.scorer_, k, eu_mask, ca_mask, self._runner("top-k"), exclude)
+        top = top_k_both_ways(self.scorer_, k, eu_mask, ca_mask, self._runner("top-k"), exclude, keep_blocks=not diversity)
         if diversity:
             rows = np.flatnonzero(eu_mask) if "eu_to_ca" in directions else None
             cols = np.flatnonzero(ca_mask) if "ca_to_eu" in directions else None
@@ -363,13 +369,10 @@ class Matcher:
         # Ranks in the query's direction among the filtered candidates; in the other, among all.
         stats = pair_stats(scorer, eu_idx, ca_idx, eu_mask if direction.query == "ca" else None, ca_mask if direction.query == "eu" else None, self._runner("ranks"), exclude)
         explained = self._explain_stats(scorer, eu_idx, ca_idx, stats)
-        query = (scorer.eu if direction.query == "eu" else scorer.ca).profiles[q]
-        rows_out = []
-        for r, c in enumerate(cands, start=1):
-            cand = cand_profiles[c]
-            e, a = direction.pair(query, cand)
-            rows_out.append(_direction_row(explained[(e.id, a.id)], query, cand, r, direction if diversity else None))
-        return _frame(rows_out, _direction_columns(bool(diversity)))
+        query_profiles = scorer.eu.profiles if direction.query == "eu" else scorer.ca.profiles
+        n = len(cands)
+        score_rank = (explained.rank_eu_to_ca if direction.query == "eu" else explained.rank_ca_to_eu) if diversity else None
+        return _direction_table(query_profiles, np.full(n, q, dtype=np.int64), np.arange(n, dtype=np.int64), cand_profiles, cands, explained, np.arange(n), score_rank)
 
     def rankings(self, direction: str = "eu_to_ca", k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
         """Top-``k`` for every query of one direction (``eu_to_ca`` or ``ca_to_eu``), filters applied;
@@ -383,22 +386,18 @@ class Matcher:
         """One direction's ranked rows (query, rank, candidate, score, contributions, why) of ``proposals``.
 
         With diversity, ``rank`` is the position in the MMR list and ``score_rank`` (a column added
-        after it) the candidate's exact rank by score for the query, as in the pairings."""
+        after it) the candidate's exact rank by score for the query, as in the pairings.
+        Built column by column from the explanations' columns."""
         d = DIRECTIONS[direction]
-        top = proposals.top
-        queries, cands = (self.eu_, self.ca_) if d.query == "eu" else (self.ca_, self.eu_)
+        top, pairs = proposals.top, proposals.pairs
         mask = proposals.eu_mask if d.query == "eu" else proposals.ca_mask
         idx, val = (top.row_idx, top.row_val) if d.query == "eu" else (top.col_idx, top.col_val)
-        rows = []
-        for q in np.flatnonzero(mask):
-            query = queries[q]
-            for r, (c, v) in enumerate(zip(idx[q], val[q], strict=True), start=1):
-                if not np.isfinite(v):
-                    break
-                cand = cands[c]
-                e, a = d.pair(query, cand)
-                rows.append(_direction_row(proposals.explanations[(e.id, a.id)], query, cand, r, d if proposals.diversity else None))
-        return _frame(rows, _direction_columns(bool(proposals.diversity)))
+        q, r = np.nonzero(np.isfinite(val) & mask[:, None])  # lists are best first, -inf only at their end
+        cand = idx[q, r]
+        at = pairs.position(*d.pair(q, cand))
+        query_side, cand_side = (self.eu_, self.ca_) if d.query == "eu" else (self.ca_, self.eu_)
+        score_rank = (pairs.rank_eu_to_ca if d.query == "eu" else pairs.rank_ca_to_eu)[at] if proposals.diversity else None
+        return _direction_table(query_side, q, r, cand_side, cand, pairs, at, score_rank)
 
     def pairings(self, k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
         """Every pair proposed in either direction's top-``k``, with both ranks and the reciprocal score.
@@ -412,27 +411,17 @@ class Matcher:
 
     def pairing_frame(self, proposals: Proposals) -> pd.DataFrame:
         """The pairings table of ``proposals`` (see :meth:`pairings`)."""
-        rows = []
-        for (eu_id, ca_id), ex in sorted(proposals.explanations.items()):
-            e, c = self.corpus_.get(eu_id), self.corpus_.get(ca_id)
-            rows.append(
-                {
-                    "eu_id": e.id,
-                    "eu_name": e.name,
-                    "eu_country": e.country,
-                    "ca_id": c.id,
-                    "ca_name": c.name,
-                    "reciprocal_score": float(reciprocal_score(ex.rank_eu_to_ca, ex.rank_ca_to_eu)),
-                    "score": ex.score,
-                    "rank_eu_to_ca": ex.rank_eu_to_ca,
-                    "rank_ca_to_eu": ex.rank_ca_to_eu,
-                    "shared_sectors": "; ".join(ex.shared_sectors),
-                    "related_sectors": "; ".join(ex.related_sectors),
-                    "known_partner": ex.known_partner or "",
-                    "why": ex.summary,
-                }
-            )
-        frame = _frame(rows, _pairing_columns())
+        pairs = proposals.pairs
+        at = np.arange(len(pairs))
+        eu = _profile_columns("eu", self.eu_, pairs.eu_idx)
+        ca = _profile_columns("ca", self.ca_, pairs.ca_idx)
+        columns = {
+            "eu_id": eu["eu_id"], "eu_name": eu["eu_name"], "eu_country": eu["eu_country"], "ca_id": ca["ca_id"], "ca_name": ca["ca_name"],
+            "reciprocal_score": reciprocal_score(pairs.rank_eu_to_ca, pairs.rank_ca_to_eu),
+            "score": pairs.score, "rank_eu_to_ca": pairs.rank_eu_to_ca, "rank_ca_to_eu": pairs.rank_ca_to_eu,
+            **_explained_columns(pairs, at),
+        }
+        frame = pd.DataFrame({name: columns[name] for name in _pairing_columns()})
         if len(frame):
             frame = frame.sort_values(["reciprocal_score", "score", "eu_id", "ca_id"], ascending=[False, False, True, True], kind="mergesort")
             frame = frame.reset_index(drop=True)
@@ -449,7 +438,7 @@ class Matcher:
             raise ParameterError(f"explain needs one European and one Canadian id; got {eu_id!r} ({e.side}) and {ca_id!r} ({c.side})")
         i, j = np.array([self.eu_index_[e.id]]), np.array([self.ca_index_[c.id]])
         stats = pair_stats(self.scorer_, i, j, runner=self._runner("ranks"))
-        return self._explain_stats(self.scorer_, i, j, stats)[(e.id, c.id)]
+        return self._explain_stats(self.scorer_, i, j, stats).explanation(0)
 
     # ------------------------------------------------------------------ profiles outside the corpus
 
@@ -541,7 +530,7 @@ class Matcher:
         explained = {}
         if len(plan):
             stats = pair_stats(scorer, plan.eu, plan.ca, runner=self._runner("ranks"))
-            explained = self._explain_stats(scorer, plan.eu, plan.ca, stats)
+            explained = self._explain_stats(scorer, plan.eu, plan.ca, stats).by_ids()
         meetings = []
         for i, j, k in zip(plan.eu.tolist(), plan.ca.tolist(), slot.tolist(), strict=True):
             ex = explained[(eu_p[i].id, ca_p[j].id)]
@@ -651,24 +640,39 @@ def _masked_row(scorer: Scorer, rows: slice, q: int, ca_mask: np.ndarray, exclud
     return scores[None, :]
 
 
-def _direction_row(ex: Explanation, query: Profile, candidate: Profile, rank: int, diversified: Direction | None = None) -> dict:
-    """One ranked row; ``diversified`` (the list's direction, for MMR lists) adds ``score_rank``."""
-    row = {
-        "query_id": query.id,
-        "query_name": query.name,
-        "query_country": query.country,
-        "rank": rank,
+def _profile_columns(prefix: str, profiles: Sequence[Profile], rows: np.ndarray) -> dict[str, list]:
+    """``PREFIX_id``, ``PREFIX_name`` and ``PREFIX_country`` of ``profiles[rows]``."""
+    picked = [profiles[i] for i in np.asarray(rows).tolist()]
+    return {f"{prefix}_id": [p.id for p in picked], f"{prefix}_name": [p.name for p in picked], f"{prefix}_country": [p.country for p in picked]}
+
+
+def _explained_columns(pairs: ExplainedPairs, at: np.ndarray) -> dict[str, object]:
+    """The explanation columns of the pairs at positions ``at``: contributions, shared and related
+    sectors, known partner, why."""
+    at_list = np.asarray(at).tolist()
+    labels = [pairs.labels[p] for p in at_list]
+    return {
+        **{f"contrib_{name}": pairs.contribution(name)[at] for name in SIGNALS},
+        "shared_sectors": ["; ".join(x[0]) for x in labels],
+        "related_sectors": ["; ".join(x[2]) for x in labels],
+        "known_partner": [pairs.known[p] or "" for p in at_list],
+        "why": [pairs.summary[p] for p in at_list],
     }
-    if diversified is not None:
-        row["score_rank"] = ex.rank_eu_to_ca if diversified.query == "eu" else ex.rank_ca_to_eu
-    row.update({"candidate_id": candidate.id, "candidate_name": candidate.name, "candidate_country": candidate.country, "score": ex.score})
-    for con in ex.contributions:
-        row[f"contrib_{con.signal}"] = con.contribution
-    row["shared_sectors"] = "; ".join(ex.shared_sectors)
-    row["related_sectors"] = "; ".join(ex.related_sectors)
-    row["known_partner"] = ex.known_partner or ""
-    row["why"] = ex.summary
-    return row
+
+
+def _direction_table(query_side, q, r, cand_side, cand, pairs: ExplainedPairs, at, score_rank=None) -> pd.DataFrame:
+    """Ranked rows: query ``query_side[q[n]]``, position ``r[n]`` (0-based) in its list, candidate
+    ``cand_side[cand[n]]``, explained by pair ``at[n]`` of ``pairs``; ``score_rank`` (for MMR lists)
+    adds that column."""
+    columns = {
+        **_profile_columns("query", query_side, q),
+        "rank": np.asarray(r, dtype=np.int64) + 1,
+        **({} if score_rank is None else {"score_rank": np.asarray(score_rank, dtype=np.int64)}),
+        **_profile_columns("candidate", cand_side, cand),
+        "score": pairs.score[at],
+        **_explained_columns(pairs, at),
+    }
+    return pd.DataFrame({name: columns[name] for name in _direction_columns(score_rank is not None)})
 
 
 def check_k(k: int) -> int:

@@ -8,6 +8,7 @@ person check the proposal in a minute.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
@@ -17,8 +18,20 @@ from matcher.corpus import Profile, Taxonomy
 from matcher.score import SIGNALS
 
 __all__ = [
-    "CA_TO_EU", "DIRECTIONS", "EU_TO_CA", "Contribution", "Direction", "Evidence", "Explanation",
-    "evidence_pairs", "explain_pair", "explain_pairs", "matching_terms", "related_labels",
+    "CA_TO_EU",
+    "DIRECTIONS",
+    "EU_TO_CA",
+    "Contribution",
+    "Direction",
+    "Evidence",
+    "ExplainedPairs",
+    "Explanation",
+    "evidence_pairs",
+    "explain_batch",
+    "explain_pair",
+    "explain_pairs",
+    "matching_terms",
+    "related_labels",
 ]
 
 
@@ -165,27 +178,27 @@ def _pick_terms(shared_kw: list[str], ordered: Iterator[int], vocabulary: Sequen
 
 
 def summarise(
-    eu: Profile, ca: Profile, contributions: Sequence[Contribution], shared_sectors: Sequence[str], shared_areas: Sequence[str],
+    eu: Profile, ca: Profile, parts: Mapping[str, tuple[float, float]], shared_sectors: Sequence[str], shared_areas: Sequence[str],
     terms: Sequence[str], interest: Mapping[str, bool], related: Sequence[str] = (),
 ) -> str:
-    """One readable line: what the two have in common, strongest signals first."""
-    parts = []
+    """One readable line: what the two have in common, strongest signals first. ``parts`` holds
+    each signal's ``(value, contribution)``."""
+    out = []
     if shared_sectors:
-        parts.append(f"same sector: {', '.join(shared_sectors)}")
+        out.append(f"same sector: {', '.join(shared_sectors)}")
     elif shared_areas:
-        parts.append(f"same priority area: {', '.join(shared_areas)}")
+        out.append(f"same priority area: {', '.join(shared_areas)}")
     if related:
-        parts.append(f"related sectors: {related[0]}")
-    by_size = sorted((c for c in contributions if c.signal in ("semantic", "lexical")), key=lambda c: -c.contribution)
-    for c in by_size:
-        parts.append(f"{c.label} {c.value:.2f}")
+        out.append(f"related sectors: {related[0]}")
+    for name in sorted((n for n in ("semantic", "lexical") if n in parts), key=lambda n: -parts[n][1]):
+        out.append(f"{SIGNALS[name]} {parts[name][0]:.2f}")
     if terms:
-        parts.append(f"shared terms: {', '.join(terms[:5])}")
+        out.append(f"shared terms: {', '.join(terms[:5])}")
     if interest.get("eu"):
-        parts.append(f"{eu.name} declares Canada a target")
+        out.append(f"{eu.name} declares Canada a target")
     if interest.get("ca"):
-        parts.append(f"{ca.name} declares {eu.country} a target")
-    return f"{eu.name} ({eu.country}) and {ca.name} (CA): " + "; ".join(parts)
+        out.append(f"{ca.name} declares {eu.country} a target")
+    return f"{eu.name} ({eu.country}) and {ca.name} (CA): " + "; ".join(out)
 
 
 def contributions_of(signal_values: Mapping[str, float], weights: Mapping[str, float]) -> tuple[Contribution, ...]:
@@ -257,7 +270,7 @@ def _explanation(e: Profile, c: Profile, score, bias, contributions, labels, evi
         related_sectors=related,
         evidence=evidence,
         terms=terms,
-        summary=summarise(e, c, contributions, sectors, areas, terms, interest, related),
+        summary=summarise(e, c, {x.signal: (x.value, x.contribution) for x in contributions}, sectors, areas, terms, interest, related),
         rank_eu_to_ca=int(ranks[0]),
         rank_ca_to_eu=int(ranks[1]),
         known_partner=known_partner,
@@ -268,6 +281,85 @@ def _explanation(e: Profile, c: Profile, score, bias, contributions, labels, evi
 PAIR_CHUNK = 8192
 # Cells of the padded sentence-similarity stack per step of explain_pairs.
 EVIDENCE_CELLS = 4_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class ExplainedPairs:
+    """The explanations of many pairs, column by column: pair ``p`` is European row ``eu_idx[p]``
+    of ``eu`` and Canadian row ``ca_idx[p]`` of ``ca`` (two SideFeatures). What the batch writes is
+    read from the columns; :meth:`explanation` gives one pair's :class:`Explanation`, the same as
+    :func:`explain_pair`'s (a test checks every pair).
+
+    ``labels[p]``: (shared sectors, shared areas, related sector pairs); ``evidence``: the
+    sentence picks (rows, columns, similarities, pairs x 3, ``-inf`` for no pick) or None.
+    """
+
+    eu: object
+    ca: object
+    eu_idx: np.ndarray
+    ca_idx: np.ndarray
+    score: np.ndarray
+    values: dict[str, np.ndarray]
+    weights: dict[str, float]
+    bias: float
+    labels: list
+    terms: list[tuple[str, ...]]
+    evidence: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    summary: list[str]
+    rank_eu_to_ca: np.ndarray
+    rank_ca_to_eu: np.ndarray
+    known: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.eu_idx)
+
+    def contribution(self, name: str) -> np.ndarray:
+        """``weight x value`` of one signal for every pair (float64, as :func:`contributions_of`)."""
+        return float(self.weights[name]) * self.values[name].astype(np.float64)
+
+    def position(self, eu_idx: np.ndarray, ca_idx: np.ndarray) -> np.ndarray:
+        """Positions of the pairs ``(eu_idx[q], ca_idx[q])`` among these (each must be one of them)."""
+        key = self.eu_idx * (len(self.ca) + 1) + self.ca_idx
+        order = np.argsort(key, kind="stable")
+        want = np.asarray(eu_idx, dtype=np.int64) * (len(self.ca) + 1) + np.asarray(ca_idx, dtype=np.int64)
+        at = order[np.searchsorted(key, want, sorter=order)] if len(key) else np.zeros(0, np.int64)
+        return at
+
+    def explanations(self) -> list[Explanation]:
+        """Every pair's :class:`Explanation`, in pair order (equal values share one Contribution)."""
+        made: dict = {}
+        return [self._explanation(p, made) for p in range(len(self))]
+
+    def explanation(self, p: int) -> Explanation:
+        """Pair ``p``'s :class:`Explanation`."""
+        return self._explanation(p, {})
+
+    def by_ids(self) -> dict[tuple[str, str], Explanation]:
+        """``{(eu_id, ca_id): Explanation}`` of every pair."""
+        return {(ex.eu_id, ex.ca_id): ex for ex in self.explanations()}
+
+    def _explanation(self, p: int, made: dict) -> Explanation:
+        i, j = int(self.eu_idx[p]), int(self.ca_idx[p])
+        e, c = self.eu.profiles[i], self.ca.profiles[j]
+        contributions = []
+        for name, label in SIGNALS.items():
+            w = float(self.weights[name])
+            x = float(self.values[name][p])
+            key = (name, x, math.copysign(1.0, x))  # -0.0 and 0.0 stay apart
+            if key not in made:
+                made[key] = Contribution(name, label, w, x, w * x)
+            contributions.append(made[key])
+        evidence: tuple[Evidence, ...] = ()
+        if self.evidence is not None:
+            rows, cols, vals = (a[p] for a in self.evidence)
+            evidence = _evidence_of(self.eu.sentences[i], self.ca.sentences[j], rows, cols, vals)
+        sectors, areas, related = self.labels[p]
+        return Explanation(
+            eu_id=e.id, ca_id=c.id, eu_name=e.name, ca_name=c.name, score=float(self.score[p]), bias=float(self.bias),
+            contributions=tuple(contributions), shared_sectors=sectors, shared_areas=areas, related_sectors=related,
+            evidence=evidence, terms=self.terms[p], summary=self.summary[p], rank_eu_to_ca=int(self.rank_eu_to_ca[p]),
+            rank_ca_to_eu=int(self.rank_ca_to_eu[p]), known_partner=self.known[p],
+        )
 
 
 def explain_pairs(
@@ -285,44 +377,61 @@ def explain_pairs(
     known: Sequence[str | None] | None = None,
     evidence: bool = True,
 ) -> list[Explanation]:
-    """:func:`explain_pair` of every pair ``(eu_idx[p], ca_idx[p])`` at once, the same Explanations
-    (a test checks each against the one-pair function): contributions from the signal value
-    arrays, shared labels once per distinct pair of sector lists, matching terms from one
-    elementwise product of the TF-IDF rows, evidence from one masked stack of sentence similarities.
+    """:func:`explain_pair` of every pair ``(eu_idx[p], ca_idx[p])`` at once, the same
+    Explanations (a test checks each against the one-pair function); see :func:`explain_batch`."""
+    return explain_batch(eu, eu_idx, ca, ca_idx, scores, values, ranks, weights, bias, taxonomy, vocabulary, known, evidence).explanations()
+
+
+def explain_batch(
+    eu,
+    eu_idx: np.ndarray,
+    ca,
+    ca_idx: np.ndarray,
+    scores: np.ndarray,
+    values: Mapping[str, np.ndarray],
+    ranks: tuple[np.ndarray, np.ndarray],
+    weights: Mapping[str, float],
+    bias: float,
+    taxonomy: Taxonomy,
+    vocabulary: np.ndarray,
+    known: Sequence[str | None] | None = None,
+    evidence: bool = True,
+) -> ExplainedPairs:
+    """The :class:`ExplainedPairs` of the pairs ``(eu_idx[p], ca_idx[p])``: contributions are the
+    signal value arrays times the weights, shared labels are found once per distinct pair of
+    sector lists, matching terms come from one elementwise product of the TF-IDF rows, evidence
+    from one masked stack of sentence similarities, chunk by chunk (:data:`PAIR_CHUNK` pairs).
     ``values`` holds each signal's value per pair; ``known`` each pair's ``known_partner``.
-    ``evidence=False`` leaves every ``evidence`` empty, for outputs that do not show it (the CSVs)."""
+    ``evidence=False`` leaves the evidence out, for outputs that do not show it (the CSVs)."""
     eu_idx, ca_idx = np.asarray(eu_idx, dtype=np.int64), np.asarray(ca_idx, dtype=np.int64)
-    out: list[Explanation] = []
-    labels: dict = {}
+    n = len(eu_idx)
+    values = {name: np.asarray(values[name]) if name in values else np.zeros(n, np.float32) for name in SIGNALS} if n else {name: np.zeros(0, np.float32) for name in SIGNALS}
+    weights = {name: float(weights[name]) for name in SIGNALS}
+    labels: list = []
+    terms: list = []
+    summary: list = []
+    picks = [np.zeros((n, 3), np.int64), np.zeros((n, 3), np.int64), np.full((n, 3), -np.inf)] if evidence else None
+    label_cache: dict = {}
     keywords: dict = {}
-    made: dict = {}
-    for start in range(0, len(eu_idx), PAIR_CHUNK):
-        part = slice(start, min(start + PAIR_CHUNK, len(eu_idx)))
-        out.extend(
-            _explain_chunk(
-                eu, eu_idx[part], ca, ca_idx[part], np.asarray(scores)[part], {name: np.asarray(values[name])[part] for name in SIGNALS},
-                (np.asarray(ranks[0])[part], np.asarray(ranks[1])[part]), weights, bias, taxonomy, vocabulary,
-                [None] * (part.stop - part.start) if known is None else list(known[part]), labels, keywords, made, evidence,
-            )
-        )
-    return out
+    for start in range(0, n, PAIR_CHUNK):
+        part = slice(start, min(start + PAIR_CHUNK, n))
+        ei, ci = eu_idx[part], ca_idx[part]
+        got_labels, got_terms, got_summary = _explain_chunk(eu, ei, ca, ci, {name: v[part] for name, v in values.items()}, weights, taxonomy, vocabulary, label_cache, keywords)
+        labels.extend(got_labels)
+        terms.extend(got_terms)
+        summary.extend(got_summary)
+        if picks is not None:
+            for whole, got in zip(picks, _evidence_chunk(eu, ei, ca, ci), strict=True):
+                whole[part] = got
+    return ExplainedPairs(
+        eu, ca, eu_idx, ca_idx, np.asarray(scores, dtype=np.float64), values, weights, float(bias), labels, terms,
+        None if picks is None else tuple(picks), summary, np.asarray(ranks[0], dtype=np.int64), np.asarray(ranks[1], dtype=np.int64),
+        [None] * n if known is None else list(known),
+    )
 
 
-def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonomy, vocabulary, known, labels, keywords, made_by_signal, evidence) -> list[Explanation]:
-    n = len(ei)
-    # Contributions: weight x value per signal, in the signal order (float64, as contributions_of computes them).
-    # One (immutable) Contribution per distinct value of a signal: most signals take few values.
-    parts = []
-    for name, label in SIGNALS.items():
-        w = float(weights[name])
-        v = values[name].astype(np.float64)
-        made = made_by_signal.setdefault(name, {})
-        bits = v.view(np.int64).tolist()  # keyed by bits: -0.0 and 0.0 stay apart
-        for b, x, c in zip(bits, v.tolist(), (w * v).tolist(), strict=True):
-            if b not in made:
-                made[b] = Contribution(name, label, w, x, c)
-        parts.append(list(map(made.__getitem__, bits)))
-    contributions = list(zip(*parts, strict=True)) if parts else [()] * n
+def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, vocabulary, labels, keywords) -> tuple[list, list, list]:
+    """Labels, matching terms and summary line of each pair of a chunk."""
     # Shared sectors and areas, and related sector pairs, depend only on the two sector lists.
     shared = []
     for i, j in zip(ei.tolist(), ci.tolist(), strict=True):
@@ -332,17 +441,21 @@ def _explain_chunk(eu, ei, ca, ci, scores, values, ranks, weights, bias, taxonom
         if got is None:
             got = labels[key] = (*shared_labels(e, c, taxonomy), related_labels(e, c, taxonomy))
         shared.append(got)
-    interest_eu = (eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0
-    interest_ca = (eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0
+    interest_eu = ((eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0).tolist()
+    interest_ca = ((eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0).tolist()
     terms = _terms_chunk(eu, ei, ca, ci, vocabulary, keywords)
-    evidence = _evidence_chunk(eu, ei, ca, ci) if evidence else [()] * n
-    return [
-        _explanation(
-            eu.profiles[i], ca.profiles[j], scores[p], bias, contributions[p], shared[p], evidence[p], terms[p],
-            {"eu": bool(interest_eu[p]), "ca": bool(interest_ca[p])}, (ranks[0][p], ranks[1][p]), known[p],
+    parts = {}
+    for name in ("semantic", "lexical"):
+        v = values[name].astype(np.float64)
+        parts[name] = list(zip(v.tolist(), (float(weights[name]) * v).tolist(), strict=True))
+    summary = [
+        summarise(
+            eu.profiles[i], ca.profiles[j], {"semantic": parts["semantic"][p], "lexical": parts["lexical"][p]}, shared[p][0], shared[p][1], terms[p],
+            {"eu": interest_eu[p], "ca": interest_ca[p]}, shared[p][2],
         )
         for p, (i, j) in enumerate(zip(ei.tolist(), ci.tolist(), strict=True))
     ]
+    return shared, terms, summary
 
 
 def _terms_chunk(eu, ei, ca, ci, vocabulary, keywords, n: int = 8) -> list[tuple[str, ...]]:
@@ -365,12 +478,13 @@ def _terms_chunk(eu, ei, ca, ci, vocabulary, keywords, n: int = 8) -> list[tuple
     return out
 
 
-def _evidence_chunk(eu, ei, ca, ci, n: int = 3) -> list[tuple[Evidence, ...]]:
-    """:func:`evidence_pairs` of each pair: each pair's similarity matrix computed as there, the
-    greedy picks of a whole padded stack at once."""
+def _evidence_chunk(eu, ei, ca, ci, n: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`evidence_pairs`' picks of each pair (rows, columns, similarities; pairs x ``n``,
+    ``-inf`` for no pick): each pair's similarity matrix computed as there, the greedy picks of a
+    whole padded stack at once."""
     ne = np.array([len(eu.sentences[i]) for i in ei.tolist()], dtype=np.int64)
     nc = np.array([len(ca.sentences[j]) for j in ci.tolist()], dtype=np.int64)
-    out: list[tuple[Evidence, ...]] = [()] * len(ei)
+    out = (np.zeros((len(ei), n), np.int64), np.zeros((len(ei), n), np.int64), np.full((len(ei), n), -np.inf))
     start = 0
     while start < len(ei):
         # As many pairs as fit the cell budget (at least one).
@@ -386,9 +500,7 @@ def _evidence_chunk(eu, ei, ca, ci, n: int = 3) -> list[tuple[Evidence, ...]]:
             i, j = int(ei[p]), int(ci[p])
             if ne[p] and nc[p]:
                 stack[p - start, : ne[p], : nc[p]] = eu.sentence_vectors[i] @ ca.sentence_vectors[j].T
-        rows, cols, vals = _greedy_pairs(stack, n)
-        for p in range(start, stop):
-            if ne[p] and nc[p]:
-                out[p] = _evidence_of(eu.sentences[int(ei[p])], ca.sentences[int(ci[p])], rows[p - start], cols[p - start], vals[p - start])
+        for whole, got in zip(out, _greedy_pairs(stack, n), strict=True):
+            whole[start:stop] = got
         start = stop
     return out

@@ -210,15 +210,15 @@ def _top_k_task(scorer, rows: slice, eu_mask, ca_mask, k: int, exclude=None, kee
 KEEP_CELLS = 25_000_000
 
 
-def top_k_both_ways(scorer, k: int, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None, exclude=None) -> TopK:
+def top_k_both_ways(scorer, k: int, eu_mask=None, ca_mask=None, runner: BlockRunner | None = None, exclude=None, keep_blocks: bool = False) -> TopK:
     """Exact top-k of every European row and every Canadian column, one row block at a time:
     memory is one block plus the lists, whatever the corpus size. ``exclude``: pairs left out.
-    The lists carry each signal's value at their pairs; a local run of at most :data:`KEEP_CELLS`
-    cells keeps the score blocks too (see :class:`TopK`)."""
+    The lists carry each signal's value at their pairs; with ``keep_blocks``, a local run of at
+    most :data:`KEEP_CELLS` cells keeps the score blocks too (see :class:`TopK`)."""
     runner = runner or BlockRunner()
     n_rows, n_cols = scorer.shape
     kr, kc = min(k, n_cols), min(k, n_rows)
-    keep = runner.client is None and n_rows * n_cols <= KEEP_CELLS
+    keep = keep_blocks and runner.client is None and n_rows * n_cols <= KEEP_CELLS
     row_idx = np.zeros((n_rows, kr), dtype=np.int64)
     row_val = np.full((n_rows, kr), -np.inf)
     row_sig: dict[str, np.ndarray] = {}

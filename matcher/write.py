@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import itertools
 import json
 import logging
@@ -399,15 +400,18 @@ def write_run(
 ) -> dict[str, Path]:
     """Write every table of a batch run (``name.csv``, or ``name.parquet`` with ``fmt="parquet"``),
     any extra JSON and ``run.json`` as one commit (see :class:`OutputStage`);
-    ``before_commit(stage)`` may stage more files (the HTML report)."""
+    ``before_commit(stage)`` may stage more files (the HTML report). ``run.json`` gains
+    ``outputs_sha256``: the SHA-256 of the tables' bytes as written, in table order."""
     if fmt not in FORMATS:
         raise OutputError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    digest = hashlib.sha256()
     with OutputStage(out) as stage:
         for name, frame in frames.items():
-            if fmt == "parquet":
-                stage.write_bytes(str(Path(name).with_suffix(".parquet")), frame_to_parquet(frame))
-            else:
-                stage.write_text(name, frame_to_csv(frame))
+            data = frame_to_parquet(frame) if fmt == "parquet" else frame_to_csv(frame).encode("utf-8")
+            digest.update(data)
+            stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, data)
+            del data
+        run_info = {**run_info, "outputs_sha256": digest.hexdigest()}
         for name, obj in (extra_json or {}).items():  # compact JSON, written piece by piece
             stage.write_bytes(name, (piece.encode("utf-8") for piece in itertools.chain(json_pieces(obj), ["\n"])))
         stage.write_text("run.json", json.dumps(run_info, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

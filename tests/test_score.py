@@ -213,7 +213,8 @@ def test_listed_pairs_carry_the_scorers_signals_and_kept_blocks_give_the_same_ra
     eu, ca = _side(rng, 61, "eu"), _side(rng, 37, "ca")
     scorer = Scorer(eu, ca, WEIGHTS, 0.0, np.array([True, False, False, False]), block_rows=block_rows, relatedness=_relatedness(rng))
     eu_mask, ca_mask = rng.random(61) < 0.8, rng.random(37) < 0.8
-    top = top_k_both_ways(scorer, 4, eu_mask, ca_mask)
+    top = top_k_both_ways(scorer, 4, eu_mask, ca_mask, keep_blocks=True)
+    assert top_k_both_ways(scorer, 4, eu_mask, ca_mask).blocks is None
     assert (top.blocks is not None) == (keep_cells > 0)
     i, j, score, signals = rank.listed_pairs(top, eu_mask, ca_mask)
     listed = {(a, b) for a in np.flatnonzero(eu_mask) for b in top.row_idx[a]} | {(a, b) for b in np.flatnonzero(ca_mask) for a in top.col_idx[b]}
