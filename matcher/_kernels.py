@@ -1,13 +1,14 @@
-"""Compiled inner loop of the rank stage (numba): exact ranks of chosen pairs, one pass over a block.
+"""Compiled inner loops (numba): exact ranks of chosen pairs in one pass over a block, and the matching terms of pairs.
 
-Imported lazily by :func:`matcher.rank.pair_stats`. Compiled code is cached beside this file.
+Imported lazily (by :func:`matcher.rank.pair_stats` and the explain stage). Compiled code is cached beside this file.
 """
 
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 
-__all__ = ["count_ahead"]
+__all__ = ["count_ahead", "pick_terms"]
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
@@ -58,3 +59,65 @@ def count_ahead(block, row0, r_ptr, r_val, r_col, r_min, r_hist, r_tie, c_ptr, c
                 _count_cell(r_val, r_col, r_hist, r_tie, r_ptr[gi], r_ptr[gi + 1], v, j)
             if v >= c_min[j]:
                 _count_cell(c_val, c_row, c_hist, c_tie, c_ptr[j], c_ptr[j + 1], v, gi)
+
+
+@nb.njit(nogil=True, cache=True)
+def pick_terms(e_ptr, e_idx, e_dat, c_ptr, c_idx, c_dat, ei, ci, term_words, kw_ptr, kw_terms, ban_ptr, ban_words, limit, n):  # pragma: no cover - compiled
+    """Matching terms of pairs ``(ei[p], ci[p])`` of two CSR TF-IDF matrices (sorted indices):
+    the terms both rows hold, by descending product of weights, ties by lower term, up to
+    ``limit[p]`` (at most ``n``) terms. A term is skipped when it is one of the pair's keyword
+    terms (``kw_terms[kw_ptr[p]:kw_ptr[p + 1]]``) or a word already used: a word of a keyword
+    (``ban_words[ban_ptr[p]:...]``) or of a term picked before (``term_words``: a bigram's two
+    words, -1 for a word). Returns ``len(ei) x n`` term columns, -1 padded."""
+    out = np.full((len(ei), n), -1, dtype=np.int64)
+    used = np.empty(2 * n + 1, dtype=np.int64)
+    for p in range(len(ei)):
+        if limit[p] <= 0:
+            continue
+        a, a1 = e_ptr[ei[p]], e_ptr[ei[p] + 1]
+        b, b1 = c_ptr[ci[p]], c_ptr[ci[p] + 1]
+        size = min(a1 - a, b1 - b)
+        terms = np.empty(size, dtype=np.int64)
+        prods = np.empty(size, dtype=np.float64)
+        m = 0
+        while a < a1 and b < b1:
+            if e_idx[a] == c_idx[b]:
+                terms[m] = e_idx[a]
+                prods[m] = e_dat[a] * c_dat[b]
+                m += 1
+                a += 1
+                b += 1
+            elif e_idx[a] < c_idx[b]:
+                a += 1
+            else:
+                b += 1
+        order = np.argsort(-prods[:m], kind="mergesort")  # stable: ties keep the lower term first
+        picked = 0
+        n_used = 0
+        for o in order:
+            if picked >= limit[p]:
+                break
+            t = terms[o]
+            skip = False
+            for q in range(kw_ptr[p], kw_ptr[p + 1]):
+                if kw_terms[q] == t:
+                    skip = True
+            if not skip and term_words[t, 0] < 0:  # a word: skipped if a keyword or a picked term holds it
+                for q in range(ban_ptr[p], ban_ptr[p + 1]):
+                    if ban_words[q] == t:
+                        skip = True
+                for q in range(n_used):
+                    if used[q] == t:
+                        skip = True
+            if skip:
+                continue
+            out[p, picked] = t
+            picked += 1
+            if term_words[t, 0] >= 0:
+                used[n_used] = term_words[t, 0]
+                used[n_used + 1] = term_words[t, 1]
+                n_used += 2
+            else:
+                used[n_used] = t
+                n_used += 1
+    return out

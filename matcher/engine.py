@@ -294,7 +294,7 @@ class Matcher:
             known = [self.known_.get((eu.profiles[i].id, ca.profiles[j].id)) for i, j in zip(np.asarray(eu_idx).tolist(), np.asarray(ca_idx).tolist(), strict=True)]
         return explain_batch(
             eu, eu_idx, ca, ca_idx, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu),
-            self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_.vocabulary_, known, evidence,
+            self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_, known, evidence,
         )
 
     def propose(

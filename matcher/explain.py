@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -146,35 +146,56 @@ def _evidence_of(eu_sentences: Sequence[str], ca_sentences: Sequence[str], rows,
     )
 
 
-def matching_terms(eu_row, ca_row, vocabulary: np.ndarray, eu: Profile, ca: Profile, n: int = 8) -> tuple[str, ...]:
-    """Shared keywords first, then the terms that add most to the lexical similarity.
+def matching_terms(eu_row, ca_row, lexicon, eu: Profile, ca: Profile, n: int = 8) -> tuple[str, ...]:
+    """Shared keywords first, then the terms that add most to the lexical similarity (ties by
+    term order), up to ``n``; a term is left out when it is a listed keyword or a word of a listed
+    term (a unigram of a picked bigram or of a keyword).
 
-    ``eu_row`` and ``ca_row`` are ``(term indices, TF-IDF weights)`` of the two profiles.
+    ``eu_row`` and ``ca_row`` are ``(term indices, TF-IDF weights)`` of the two profiles;
+    ``lexicon`` the fitted :class:`~matcher.features.TfidfIndex` (its vocabulary, index and term words).
     """
-    idx, ie, ic = np.intersect1d(eu_row[0], ca_row[0], assume_unique=True, return_indices=True)
-    prod = eu_row[1][ie] * ca_row[1][ic]
-    order = np.lexsort((idx, -prod))
-    return _pick_terms(_shared_keywords(eu, ca), iter(idx[order].tolist()), vocabulary, n)
+    from scipy import sparse
+
+    rows = [sparse.csr_matrix((np.asarray(r[1], dtype=np.float64), np.asarray(r[0]), [0, len(r[0])]), shape=(1, len(lexicon.vocabulary_))) for r in (eu_row, ca_row)]
+    at = np.zeros(1, dtype=np.int64)
+    return _pick_terms(rows[0], at, rows[1], at, [eu], [ca], lexicon, n)[0]
 
 
-def _shared_keywords(eu: Profile, ca: Profile) -> list[str]:
-    return sorted({k.lower() for k in eu.keywords} & {k.lower() for k in ca.keywords})
+def _pick_terms(eu_lex, ei: np.ndarray, ca_lex, ci: np.ndarray, eu_profiles, ca_profiles, lexicon, n: int, keywords: dict | None = None) -> list[tuple[str, ...]]:
+    """The matching terms of pairs ``(ei[p], ci[p])`` of two CSR TF-IDF matrices, profiles
+    ``eu_profiles[ei[p]]`` and ``ca_profiles[ci[p]]`` (see :func:`matching_terms`); the picks run in
+    one compiled pass (:func:`matcher._kernels.pick_terms`). ``keywords`` caches lower-cased keyword sets."""
+    from matcher import _kernels
 
-
-def _pick_terms(shared_kw: list[str], ordered: Iterator[int], vocabulary: Sequence[str], n: int) -> tuple[str, ...]:
-    """The shared keywords, then terms (indices into ``vocabulary``, best first) up to ``n``."""
-    terms = list(shared_kw)
-    # A term is left out when it is already listed or is a word of a listed term (a unigram of a bigram).
-    listed, words = set(terms), {w for t in terms for w in t.split()}
-    for j in ordered:
-        if len(terms) >= n:
-            break
-        term = str(vocabulary[j])
-        if term not in listed and term not in words:
-            terms.append(term)
-            listed.add(term)
-            words.update(term.split())
-    return tuple(terms[:n])
+    keywords = {} if keywords is None else keywords
+    index, vocab = lexicon.index_, lexicon.vocabulary_
+    shared, kw_terms, ban_words, kw_ptr, ban_ptr = [], [], [], [0], [0]
+    for i, j in zip(ei.tolist(), ci.tolist(), strict=True):
+        kw_e = keywords.get(("eu", i))
+        if kw_e is None:
+            kw_e = keywords[("eu", i)] = {k.lower() for k in eu_profiles[i].keywords}
+        kw_c = keywords.get(("ca", j))
+        if kw_c is None:
+            kw_c = keywords[("ca", j)] = {k.lower() for k in ca_profiles[j].keywords}
+        both = sorted(kw_e & kw_c) if kw_e and kw_c else []
+        shared.append(both)
+        for kw in both:
+            t = index.get(kw)
+            if t is not None:
+                kw_terms.append(t)
+            ban_words.extend(w for w in (index.get(x) for x in kw.split()) if w is not None)
+        kw_ptr.append(len(kw_terms))
+        ban_ptr.append(len(ban_words))
+    e, c = (x if x.has_sorted_indices else x.sorted_indices() for x in (eu_lex, ca_lex))
+    limit = np.array([n - len(kw) for kw in shared], dtype=np.int64)
+    picks = _kernels.pick_terms(
+        e.indptr, e.indices, e.data, c.indptr, c.indices, c.data, np.asarray(ei, np.int64), np.asarray(ci, np.int64), lexicon.term_words_,
+        np.array(kw_ptr, np.int64), np.array(kw_terms, np.int64), np.array(ban_ptr, np.int64), np.array(ban_words, np.int64), limit, n,
+    )
+    out = []
+    for kw, row in zip(shared, picks.tolist(), strict=True):
+        out.append(tuple(kw[:n]) + tuple(str(vocab[t]) for t in row if t >= 0))
+    return out
 
 
 def summarise(
@@ -237,7 +258,7 @@ def explain_pair(
     weights: Mapping[str, float],
     bias: float,
     taxonomy: Taxonomy,
-    vocabulary: np.ndarray,
+    lexicon,
     known_partner: str | None = None,
 ) -> Explanation:
     """Explain European row ``i`` of ``eu`` and Canadian row ``j`` of ``ca`` (two
@@ -248,7 +269,7 @@ def explain_pair(
     sectors, areas = shared_labels(e, c, taxonomy)
     related = related_labels(e, c, taxonomy)
     evidence = evidence_pairs(eu.sentences[i], ca.sentences[j], eu.sentence_vectors[i], ca.sentence_vectors[j])
-    terms = matching_terms(eu.lexical_row(i), ca.lexical_row(j), vocabulary, e, c)
+    terms = matching_terms(eu.lexical_row(i), ca.lexical_row(j), lexicon, e, c)
     interest = {"eu": bool(eu.targets[i] @ ca.country[j] > 0), "ca": bool(eu.country[i] @ ca.targets[j] > 0)}
     return _explanation(e, c, score, bias, contributions, (sectors, areas, related), evidence, terms, interest, ranks, known_partner)
 
@@ -373,13 +394,13 @@ def explain_pairs(
     weights: Mapping[str, float],
     bias: float,
     taxonomy: Taxonomy,
-    vocabulary: np.ndarray,
+    lexicon,
     known: Sequence[str | None] | None = None,
     evidence: bool = True,
 ) -> list[Explanation]:
     """:func:`explain_pair` of every pair ``(eu_idx[p], ca_idx[p])`` at once, the same
     Explanations (a test checks each against the one-pair function); see :func:`explain_batch`."""
-    return explain_batch(eu, eu_idx, ca, ca_idx, scores, values, ranks, weights, bias, taxonomy, vocabulary, known, evidence).explanations()
+    return explain_batch(eu, eu_idx, ca, ca_idx, scores, values, ranks, weights, bias, taxonomy, lexicon, known, evidence).explanations()
 
 
 def explain_batch(
@@ -393,7 +414,7 @@ def explain_batch(
     weights: Mapping[str, float],
     bias: float,
     taxonomy: Taxonomy,
-    vocabulary: np.ndarray,
+    lexicon,
     known: Sequence[str | None] | None = None,
     evidence: bool = True,
 ) -> ExplainedPairs:
@@ -416,7 +437,7 @@ def explain_batch(
     for start in range(0, n, PAIR_CHUNK):
         part = slice(start, min(start + PAIR_CHUNK, n))
         ei, ci = eu_idx[part], ca_idx[part]
-        got_labels, got_terms, got_summary = _explain_chunk(eu, ei, ca, ci, {name: v[part] for name, v in values.items()}, weights, taxonomy, vocabulary, label_cache, keywords)
+        got_labels, got_terms, got_summary = _explain_chunk(eu, ei, ca, ci, {name: v[part] for name, v in values.items()}, weights, taxonomy, lexicon, label_cache, keywords)
         labels.extend(got_labels)
         terms.extend(got_terms)
         summary.extend(got_summary)
@@ -430,7 +451,7 @@ def explain_batch(
     )
 
 
-def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, vocabulary, labels, keywords) -> tuple[list, list, list]:
+def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, lexicon, labels, keywords) -> tuple[list, list, list]:
     """Labels, matching terms and summary line of each pair of a chunk."""
     # Shared sectors and areas, and related sector pairs, depend only on the two sector lists.
     shared = []
@@ -443,7 +464,7 @@ def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, vocabulary, labels
         shared.append(got)
     interest_eu = ((eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0).tolist()
     interest_ca = ((eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0).tolist()
-    terms = _terms_chunk(eu, ei, ca, ci, vocabulary, keywords)
+    terms = _terms_chunk(eu, ei, ca, ci, lexicon, keywords)
     parts = {}
     for name in ("semantic", "lexical"):
         v = values[name].astype(np.float64)
@@ -458,24 +479,9 @@ def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, vocabulary, labels
     return shared, terms, summary
 
 
-def _terms_chunk(eu, ei, ca, ci, vocabulary, keywords, n: int = 8) -> list[tuple[str, ...]]:
-    """:func:`matching_terms` of each pair, from one elementwise product of the pairs' TF-IDF rows."""
-    prod = eu.lexical[ei].multiply(ca.lexical[ci]).tocsr()
-    prod.sort_indices()
-    row = np.repeat(np.arange(len(ei)), np.diff(prod.indptr))
-    order = np.lexsort((prod.indices, -prod.data, row))
-    cols = prod.indices[order]
-    ptr = prod.indptr
-    out = []
-    for p, (i, j) in enumerate(zip(ei.tolist(), ci.tolist(), strict=True)):
-        kw_e = keywords.get(("eu", i))
-        if kw_e is None:
-            kw_e = keywords[("eu", i)] = {k.lower() for k in eu.profiles[i].keywords}
-        kw_c = keywords.get(("ca", j))
-        if kw_c is None:
-            kw_c = keywords[("ca", j)] = {k.lower() for k in ca.profiles[j].keywords}
-        out.append(_pick_terms(sorted(kw_e & kw_c), iter(cols[ptr[p] : ptr[p + 1]].tolist()), vocabulary, n))
-    return out
+def _terms_chunk(eu, ei, ca, ci, lexicon, keywords, n: int = 8) -> list[tuple[str, ...]]:
+    """:func:`matching_terms` of each pair of a chunk."""
+    return _pick_terms(eu.lexical, ei, ca.lexical, ci, eu.profiles, ca.profiles, lexicon, n, keywords)
 
 
 def _evidence_chunk(eu, ei, ca, ci, n: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -120,6 +120,13 @@ def term_counts(texts: Sequence[str], index: Mapping[str, int] | None = None):
     terms outside it are dropped; without, the vocabulary is every term seen, sorted. Returns the
     CSR counts (float64, canonical) and the vocabulary (a list, column order).
     """
+    counts, vocab, _ = _count_terms(texts, index)
+    return counts, vocab
+
+
+def _count_terms(texts: Sequence[str], index: Mapping[str, int] | None = None):
+    """:func:`term_counts`, plus (without ``index``) each vocabulary term's words as columns: a
+    ``len(vocab) x 2`` array, ``[-1, -1]`` for a word, the columns of its two words for a bigram."""
     from scipy import sparse
 
     word_id: dict[str, int] = {}
@@ -149,7 +156,8 @@ def term_counts(texts: Sequence[str], index: Mapping[str, int] | None = None):
     used = np.zeros(len(words), dtype=bool)
     used[code] = True
     unigrams = [w for w, u in zip(words, used.tolist(), strict=True) if u]
-    if index is None:
+    fitted = index is None
+    if fitted:
         vocab = sorted([*unigrams, *bigrams])
         index = {t: j for j, t in enumerate(vocab)}
     else:
@@ -162,7 +170,12 @@ def term_counts(texts: Sequence[str], index: Mapping[str, int] | None = None):
     inside = cols >= 0
     counts = sparse.csr_matrix((np.ones(int(inside.sum())), (rows[inside], cols[inside])), shape=(len(texts), len(index)))
     counts.sum_duplicates()
-    return counts, vocab
+    term_words = None
+    if fitted:
+        term_words = np.full((len(vocab), 2), -1, dtype=np.int64)
+        term_words[pair_col, 0] = word_col[pair_key // n_words]
+        term_words[pair_col, 1] = word_col[pair_key % n_words]
+    return counts, vocab, term_words
 
 
 class TfidfIndex:
@@ -171,6 +184,8 @@ class TfidfIndex:
     The same weighting as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` (a test checks it),
     written with numpy and scipy only so the batch job does not pay scikit-learn's import time.
     ``transform`` projects new texts on the fitted vocabulary and idf (unknown terms are dropped).
+    Fitted: ``vocabulary_`` (terms, column order), ``index_`` (term -> column), ``idf_`` and
+    ``term_words_`` (each bigram's two words as columns, ``-1`` for a word).
     """
 
     def fit(self, texts: Sequence[str]) -> TfidfIndex:
@@ -178,8 +193,9 @@ class TfidfIndex:
         return self
 
     def fit_transform(self, texts: Sequence[str]):
-        tf, vocab = term_counts(texts)
+        tf, vocab, term_words = _count_terms(texts)
         self.vocabulary_ = np.array(vocab, dtype=object)
+        self.term_words_ = term_words  # a bigram's two words as columns; -1 for a word (explanations' term picks)
         self.index_ = {tok: j for j, tok in enumerate(vocab)}
         df = np.bincount(tf.indices, minlength=len(vocab))
         self.idf_ = np.log((1 + len(texts)) / (1 + df)) + 1.0
@@ -302,13 +318,16 @@ class FeatureSpace:
             target[i, [countries[c] for c in sorted(named) if c in countries]] = 1.0
         if lexical is None:
             lexical = self.tfidf_.transform([lexical_text(p) for p in profiles])
+        lexical = lexical.tocsr()
+        if not lexical.has_sorted_indices:  # explanations intersect rows by merging sorted term indices
+            lexical = lexical.sorted_indices()
         return SideFeatures(
             tuple(profiles),
             np.asarray(embeddings, dtype=np.float32),
             sector_matrix(profiles, self.taxonomy_),
             area_matrix(profiles, self.taxonomy_),
             lang,
-            lexical.tocsr(),
+            lexical,
             country,
             target,
             tuple(tuple(s) for s in sentences),

@@ -28,7 +28,7 @@ def _both(m, ei, ci):
     stats = pair_stats(m.scorer_, ei, ci)
     eu, ca = m.eu_features_, m.ca_features_
     known = [m.known_.get((eu.profiles[i].id, ca.profiles[j].id)) for i, j in zip(ei, ci, strict=True)]
-    args = (m.weights_.weights, m.weights_.bias, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    args = (m.weights_.weights, m.weights_.bias, m.corpus_.taxonomy, m.features_.tfidf_)
     batch = explain_pairs(eu, ei, ca, ci, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu), *args, known)
     single = [
         explain_pair(
@@ -62,7 +62,7 @@ def test_batch_explanations_do_not_depend_on_chunking(tfidf_matcher, monkeypatch
 def test_batch_of_no_pairs_is_empty(tfidf_matcher):
     m = tfidf_matcher
     empty = np.zeros(0, dtype=np.int64)
-    got = explain_pairs(m.eu_features_, empty, m.ca_features_, empty, np.zeros(0), {}, (empty, empty), m.weights_.weights, 0.0, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    got = explain_pairs(m.eu_features_, empty, m.ca_features_, empty, np.zeros(0), {}, (empty, empty), m.weights_.weights, 0.0, m.corpus_.taxonomy, m.features_.tfidf_)
     assert got == []
 
 
@@ -111,7 +111,7 @@ def test_batch_without_evidence_differs_only_in_evidence(tfidf_matcher):
     m = tfidf_matcher
     ei, ci = _pairs(m, n_random=20, seed=2)
     stats = pair_stats(m.scorer_, ei, ci)
-    args = (m.eu_features_, ei, m.ca_features_, ci, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu), m.weights_.weights, m.weights_.bias, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    args = (m.eu_features_, ei, m.ca_features_, ci, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu), m.weights_.weights, m.weights_.bias, m.corpus_.taxonomy, m.features_.tfidf_)
     full, bare = explain_pairs(*args), explain_pairs(*args, evidence=False)
     assert any(ex.evidence for ex in full) and not any(ex.evidence for ex in bare)
     assert [replace(ex, evidence=()) for ex in full] == bare
@@ -121,6 +121,56 @@ def test_equal_values_share_one_contribution_and_signed_zeros_stay_apart(tfidf_m
     m = tfidf_matcher
     ei, ci = np.array([0, 1, 2], dtype=np.int64), np.array([0, 0, 0], dtype=np.int64)
     values = {name: np.array([0.0, -0.0, 0.0], dtype=np.float32) for name in SIGNALS}
-    got = explain_pairs(m.eu_features_, ei, m.ca_features_, ci, np.zeros(3), values, (ei + 1, ci + 1), m.weights_.weights, 0.0, m.corpus_.taxonomy, m.features_.tfidf_.vocabulary_)
+    got = explain_pairs(m.eu_features_, ei, m.ca_features_, ci, np.zeros(3), values, (ei + 1, ci + 1), m.weights_.weights, 0.0, m.corpus_.taxonomy, m.features_.tfidf_)
     first, second, third = (ex.contributions[0] for ex in got)
     assert first is third and str(second.value) == "-0.0" and str(first.value) == "0.0"
+
+
+def _reference_terms(eu_row, ca_row, vocabulary, eu, ca, n: int = 8) -> tuple[str, ...]:
+    """The matching-terms rule spelled out in Python: shared keywords, then common terms by
+    descending product of weights (ties by term index), skipping a listed term or a word of one."""
+    idx, ie, ic = np.intersect1d(eu_row[0], ca_row[0], assume_unique=True, return_indices=True)
+    prod = eu_row[1][ie] * ca_row[1][ic]
+    terms = sorted({k.lower() for k in eu.keywords} & {k.lower() for k in ca.keywords})
+    listed, words = set(terms), {w for t in terms for w in t.split()}
+    for j in idx[np.lexsort((idx, -prod))].tolist():
+        if len(terms) >= n:
+            break
+        term = str(vocabulary[j])
+        if term not in listed and term not in words:
+            terms.append(term)
+            listed.add(term)
+            words.update(term.split())
+    return tuple(terms[:n])
+
+
+@pytest.mark.parametrize("n", [8, 3, 1])
+def test_compiled_term_picks_follow_the_rule(tfidf_matcher, n):
+    m = tfidf_matcher
+    ei, ci = _pairs(m, n_random=200, seed=3)
+    eu, ca, lexicon = m.eu_features_, m.ca_features_, m.features_.tfidf_
+    got = explain._pick_terms(eu.lexical, ei, ca.lexical, ci, eu.profiles, ca.profiles, lexicon, n)
+    want = [_reference_terms(eu.lexical_row(i), ca.lexical_row(j), lexicon.vocabulary_, eu.profiles[i], ca.profiles[j], n) for i, j in zip(ei.tolist(), ci.tolist(), strict=True)]
+    assert got == want
+    assert any(len(t) == n for t in want) and any(" " in term for t in want for term in t)  # full lists and bigrams occur
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["solar", "panel", "grid", "storage", "battery", "hydrogen", "wind"]), min_size=1, max_size=12).map(" ".join), min_size=2, max_size=8), st.integers(1, 6))
+def test_compiled_term_picks_follow_the_rule_on_random_texts(texts, n):
+    from dataclasses import dataclass
+
+    from matcher.features import TfidfIndex
+
+    @dataclass
+    class P:
+        keywords: tuple = ()
+
+    lexicon = TfidfIndex()
+    x = lexicon.fit_transform(texts).tocsr()
+    x.sort_indices()
+    kws = [P(("Grid", "solar panel")) if i % 2 else P(("grid",)) for i in range(len(texts))]
+    ei, ci = (np.array(a, np.int64) for a in zip(*[(i, j) for i in range(len(texts)) for j in range(len(texts))], strict=True))
+    got = explain._pick_terms(x, ei, x, ci, kws, kws, lexicon, n)
+    row = lambda i: (x.indices[x.indptr[i] : x.indptr[i + 1]], x.data[x.indptr[i] : x.indptr[i + 1]])  # noqa: E731
+    assert got == [_reference_terms(row(i), row(j), lexicon.vocabulary_, kws[i], kws[j], n) for i, j in zip(ei.tolist(), ci.tolist(), strict=True)]
