@@ -68,12 +68,13 @@ def run_batch(
     matcher = Matcher(backend=backend, model=model, weights=weights, gold=gold, show_progress=show_progress, client=client).fit(data)
     t_fit = time.perf_counter()
     proposals = matcher.propose(k, diversity=diversity, evidence=details, **filters)  # evidence only for details.json
+    # The tables in pieces, built while they are written: no whole table is held.
     frames = {
-        "eu_to_ca.csv": matcher.direction_frame(proposals, "eu_to_ca"),
-        "ca_to_eu.csv": matcher.direction_frame(proposals, "ca_to_eu"),
-        "pairings.csv": matcher.pairing_frame(proposals),
+        "eu_to_ca.csv": matcher.direction_chunks(proposals, "eu_to_ca"),
+        "ca_to_eu.csv": matcher.direction_chunks(proposals, "ca_to_eu"),
+        "pairings.csv": matcher.pairing_chunks(proposals),
     }
-    if not len(frames["eu_to_ca.csv"]) and not len(frames["ca_to_eu.csv"]):
+    if not len(proposals.pairs):
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
     extra = {"details.json": build_details(matcher, proposals)} if details else {}
     t_rank = time.perf_counter()

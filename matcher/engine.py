@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -42,6 +42,9 @@ from matcher.weights import Weights, load_weights
 __all__ = ["FILTERS", "Matcher", "Proposals", "Schedule", "check_filters", "check_k"]
 
 log = logging.getLogger(__name__)
+
+# Rows per piece when a table is built for writing (see Matcher.direction_chunks).
+TABLE_CHUNK = 100_000
 
 FILTERS = {
     "countries": "ISO country codes; restricts only the side(s) whose countries are named",
@@ -388,6 +391,11 @@ class Matcher:
         With diversity, ``rank`` is the position in the MMR list and ``score_rank`` (a column added
         after it) the candidate's exact rank by score for the query, as in the pairings.
         Built column by column from the explanations' columns."""
+        return next(iter(self.direction_chunks(proposals, direction, None)))
+
+    def direction_chunks(self, proposals: Proposals, direction: str, rows: int | None = TABLE_CHUNK) -> Iterator[pd.DataFrame]:
+        """:meth:`direction_frame` in consecutive pieces of at most ``rows`` rows (None: one piece),
+        so a writer never holds the whole table; always at least one piece (empty when no row)."""
         d = DIRECTIONS[direction]
         top, pairs = proposals.top, proposals.pairs
         mask = proposals.eu_mask if d.query == "eu" else proposals.ca_mask
@@ -397,7 +405,10 @@ class Matcher:
         at = pairs.position(*d.pair(q, cand))
         query_side, cand_side = (self.eu_, self.ca_) if d.query == "eu" else (self.ca_, self.eu_)
         score_rank = (pairs.rank_eu_to_ca if d.query == "eu" else pairs.rank_ca_to_eu)[at] if proposals.diversity else None
-        return _direction_table(query_side, q, r, cand_side, cand, pairs, at, score_rank)
+        step = max(len(q), 1) if rows is None else rows
+        for start in range(0, max(len(q), 1), step):
+            part = slice(start, start + step)
+            yield _direction_table(query_side, q[part], r[part], cand_side, cand[part], pairs, at[part], None if score_rank is None else score_rank[part])
 
     def pairings(self, k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
         """Every pair proposed in either direction's top-``k``, with both ranks and the reciprocal score.
@@ -411,21 +422,27 @@ class Matcher:
 
     def pairing_frame(self, proposals: Proposals) -> pd.DataFrame:
         """The pairings table of ``proposals`` (see :meth:`pairings`)."""
+        return next(iter(self.pairing_chunks(proposals, None)))
+
+    def pairing_chunks(self, proposals: Proposals, rows: int | None = TABLE_CHUNK) -> Iterator[pd.DataFrame]:
+        """:meth:`pairing_frame` in consecutive pieces of at most ``rows`` rows (None: one piece),
+        always at least one. The order (reciprocal score, then score, descending, then ids) is
+        found on the arrays first, so each piece is built on its own."""
         pairs = proposals.pairs
-        at = np.arange(len(pairs))
-        eu = _profile_columns("eu", self.eu_, pairs.eu_idx)
-        ca = _profile_columns("ca", self.ca_, pairs.ca_idx)
-        columns = {
-            "eu_id": eu["eu_id"], "eu_name": eu["eu_name"], "eu_country": eu["eu_country"], "ca_id": ca["ca_id"], "ca_name": ca["ca_name"],
-            "reciprocal_score": reciprocal_score(pairs.rank_eu_to_ca, pairs.rank_ca_to_eu),
-            "score": pairs.score, "rank_eu_to_ca": pairs.rank_eu_to_ca, "rank_ca_to_eu": pairs.rank_ca_to_eu,
-            **_explained_columns(pairs, at),
-        }
-        frame = pd.DataFrame({name: columns[name] for name in _pairing_columns()})
-        if len(frame):
-            frame = frame.sort_values(["reciprocal_score", "score", "eu_id", "ca_id"], ascending=[False, False, True, True], kind="mergesort")
-            frame = frame.reset_index(drop=True)
-        return frame
+        recip = reciprocal_score(pairs.rank_eu_to_ca, pairs.rank_ca_to_eu)
+        eu_rank, ca_rank = (_id_order(side) for side in (self.eu_, self.ca_))
+        order = np.lexsort((ca_rank[pairs.ca_idx], eu_rank[pairs.eu_idx], -pairs.score, -recip))
+        step = max(len(order), 1) if rows is None else rows
+        for start in range(0, max(len(order), 1), step):
+            at = order[start : start + step]
+            eu = _profile_columns("eu", self.eu_, pairs.eu_idx[at])
+            ca = _profile_columns("ca", self.ca_, pairs.ca_idx[at])
+            columns = {
+                "eu_id": eu["eu_id"], "eu_name": eu["eu_name"], "eu_country": eu["eu_country"], "ca_id": ca["ca_id"], "ca_name": ca["ca_name"],
+                "reciprocal_score": recip[at], "score": pairs.score[at], "rank_eu_to_ca": pairs.rank_eu_to_ca[at], "rank_ca_to_eu": pairs.rank_ca_to_eu[at],
+                **_explained_columns(pairs, at),
+            }
+            yield pd.DataFrame({name: columns[name] for name in _pairing_columns()})
 
     def explain(self, eu_id: str, ca_id: str) -> Explanation:
         """Why ``eu_id`` and ``ca_id`` score what they do: contributions that add up, evidence, terms."""
@@ -640,6 +657,14 @@ def _masked_row(scorer: Scorer, rows: slice, q: int, ca_mask: np.ndarray, exclud
     return scores[None, :]
 
 
+def _id_order(profiles: Sequence[Profile]) -> np.ndarray:
+    """Each profile's position in id order (the order a sort by id gives)."""
+    order = sorted(range(len(profiles)), key=lambda i: profiles[i].id)
+    out = np.empty(len(profiles), dtype=np.int64)
+    out[order] = np.arange(len(profiles))
+    return out
+
+
 def _profile_columns(prefix: str, profiles: Sequence[Profile], rows: np.ndarray) -> dict[str, list]:
     """``PREFIX_id``, ``PREFIX_name`` and ``PREFIX_country`` of ``profiles[rows]``."""
     picked = [profiles[i] for i in np.asarray(rows).tolist()]
@@ -650,11 +675,18 @@ def _explained_columns(pairs: ExplainedPairs, at: np.ndarray) -> dict[str, objec
     """The explanation columns of the pairs at positions ``at``: contributions, shared and related
     sectors, known partner, why."""
     at_list = np.asarray(at).tolist()
+    joined: dict[tuple[str, ...], str] = {}  # one string per distinct label list, shared by the rows
+
+    def join(labels: tuple[str, ...]) -> str:
+        if labels not in joined:
+            joined[labels] = "; ".join(labels)
+        return joined[labels]
+
     labels = [pairs.labels[p] for p in at_list]
     return {
         **{f"contrib_{name}": pairs.contribution(name)[at] for name in SIGNALS},
-        "shared_sectors": ["; ".join(x[0]) for x in labels],
-        "related_sectors": ["; ".join(x[2]) for x in labels],
+        "shared_sectors": [join(x[0]) for x in labels],
+        "related_sectors": [join(x[2]) for x in labels],
         "known_partner": [pairs.known[p] or "" for p in at_list],
         "why": [pairs.summary[p] for p in at_list],
     }

@@ -136,12 +136,57 @@ def check_writable(folder: Path) -> Path:
     return folder
 
 
-def frame_to_csv(frame) -> str:
-    """A DataFrame as CSV text with fixed float formatting, so equal input gives equal bytes."""
-    return csv_text(frame, float_format="%.6f")
+def frame_to_csv(frame, header: bool = True) -> str:
+    """A DataFrame as CSV text with fixed float formatting, so equal input gives equal bytes;
+    ``header=False`` leaves out the header line (for the pieces after the first)."""
+    return csv_text(frame, float_format="%.6f", header=header)
 
 
-def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n") -> str:
+def table_pieces(table, fmt: str = "csv") -> Iterator[bytes]:
+    """The bytes of one table, piece by piece: ``table`` is a DataFrame or an iterable of
+    DataFrame pieces with the same columns (at least one). CSV pieces concatenate to the CSV of
+    the whole table; Parquet gets one row group per piece. Only one piece is held at a time."""
+    chunks = [table] if hasattr(table, "columns") else table
+    if fmt == "parquet":
+        yield from _parquet_pieces(chunks)
+        return
+    for n, frame in enumerate(chunks):
+        yield frame_to_csv(frame, header=n == 0).encode("utf-8")
+
+
+def _parquet_pieces(chunks) -> Iterator[bytes]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise OutputError("--format parquet needs pyarrow; install it with: pip install 'matcher[parquet]'") from exc
+
+    written: list[bytes] = []
+
+    class Sink:  # what pyarrow needs of a file: write, flush, closed
+        closed = False
+
+        def write(self, data) -> int:
+            written.append(bytes(data))
+            return len(data)
+
+        def flush(self) -> None:
+            pass
+
+    sink, writer = Sink(), None
+    for frame in chunks:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(sink, table.schema, compression="zstd")
+        writer.write_table(table)
+        yield b"".join(written)
+        written.clear()
+    if writer is not None:
+        writer.close()
+    yield b"".join(written)
+
+
+def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n", header: bool = True) -> str:
     """``frame.to_csv(index=False, float_format=..., lineterminator=...)``, the same text (tests
     compare the two), built column by column with Arrow's string kernels: pandas formats and
     quotes cell by cell through the csv module, seconds for a 100,000-row table. Frames with a
@@ -151,20 +196,20 @@ def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n")
     import pyarrow.compute as pc
 
     def pandas() -> str:
-        return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator)
+        return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator, header=header)
 
     if frame.shape[1] < 2 or set(lineterminator) - {"\r", "\n"} or not lineterminator:
         return pandas()
-    header = [str(c) for c in frame.columns]
+    names = [str(c) for c in frame.columns]
     try:
         cells = _csv_columns(frame, float_format, lineterminator)
         if cells is None:
             return pandas()
-        head = ",".join(_csv_quoted(pa.array(header, pa.string()), lineterminator).to_pylist())
+        head = ",".join(_csv_quoted(pa.array(names, pa.string()), lineterminator).to_pylist())
         lines = pc.binary_join_element_wise(*cells, ",") if len(frame) else pa.array([], pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # e.g. lone surrogates, which UTF-8 cannot hold
         return pandas()
-    return "".join(x + lineterminator for x in (head, *lines.to_pylist()))
+    return "".join(x + lineterminator for x in ((head,) if header else ()) + tuple(lines.to_pylist()))
 
 
 def _csv_quoted(cells, lineterminator: str):
@@ -222,16 +267,7 @@ FORMATS = ("csv", "parquet")
 
 def frame_to_parquet(frame) -> bytes:
     """A DataFrame as Parquet bytes (pyarrow), the same columns as the CSV; equal input gives equal bytes."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as exc:
-        raise OutputError("--format parquet needs pyarrow; install it with: pip install 'matcher[parquet]'") from exc
-    import io
-
-    buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf, compression="zstd")
-    return buf.getvalue()
+    return b"".join(_parquet_pieces([frame]))
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -390,6 +426,13 @@ class OutputStage:
         return {name: self.out / name for name in order}
 
 
+def _hashed(pieces: Iterable[bytes], digest) -> Iterator[bytes]:
+    """``pieces`` passed through, each added to ``digest`` on the way."""
+    for piece in pieces:
+        digest.update(piece)
+        yield piece
+
+
 def write_run(
     out: Path,
     frames: dict,
@@ -398,7 +441,8 @@ def write_run(
     before_commit: Callable[[OutputStage], None] | None = None,
     fmt: str = "csv",
 ) -> dict[str, Path]:
-    """Write every table of a batch run (``name.csv``, or ``name.parquet`` with ``fmt="parquet"``),
+    """Write every table of a batch run (``name.csv``, or ``name.parquet`` with ``fmt="parquet"``;
+    each a DataFrame or an iterable of its pieces, see :func:`table_pieces`),
     any extra JSON and ``run.json`` as one commit (see :class:`OutputStage`);
     ``before_commit(stage)`` may stage more files (the HTML report). ``run.json`` gains
     ``outputs_sha256``: the SHA-256 of the tables' bytes as written, in table order."""
@@ -406,11 +450,8 @@ def write_run(
         raise OutputError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
     digest = hashlib.sha256()
     with OutputStage(out) as stage:
-        for name, frame in frames.items():
-            data = frame_to_parquet(frame) if fmt == "parquet" else frame_to_csv(frame).encode("utf-8")
-            digest.update(data)
-            stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, data)
-            del data
+        for name, table in frames.items():
+            stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, _hashed(table_pieces(table, fmt), digest))
         run_info = {**run_info, "outputs_sha256": digest.hexdigest()}
         for name, obj in (extra_json or {}).items():  # compact JSON, written piece by piece
             stage.write_bytes(name, (piece.encode("utf-8") for piece in itertools.chain(json_pieces(obj), ["\n"])))

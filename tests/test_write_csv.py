@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from matcher.write import csv_text, frame_to_csv
@@ -74,3 +74,41 @@ def test_json_pieces_join_to_json_dumps(obj, group):
     from matcher.write import json_pieces
 
     assert "".join(json_pieces(obj, group)) == json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(frames(), st.integers(1, 7))
+def test_table_pieces_join_to_the_whole_tables_csv_and_parquet(frame, size):
+    import io
+
+    import pyarrow.parquet as pq
+
+    from matcher.write import table_pieces
+
+    text = frame_to_csv(frame)
+    assume("\ud800" not in text)  # a lone surrogate has no UTF-8 bytes
+    chunks = [frame.iloc[s : s + size] for s in range(0, max(len(frame), 1), size)]
+    assert b"".join(table_pieces(chunks)) == frame_to_csv(frame).encode("utf-8") == b"".join(table_pieces(frame))
+    if all(str(t) != "object" for t in frame.dtypes):  # Parquet: text columns of one kind per piece
+        back = pq.read_table(io.BytesIO(b"".join(table_pieces(chunks, "parquet")))).to_pandas()
+        assert frame_to_csv(back) == frame_to_csv(frame)
+
+
+@pytest.mark.parametrize("size", [7, 1000])
+def test_batch_tables_in_pieces_equal_the_whole_tables(tfidf_matcher, size):
+    m = tfidf_matcher
+    proposals = m.propose(10, countries=["FR", "DE", "CA"])
+    for whole, pieces in [
+        (m.direction_frame(proposals, "eu_to_ca"), list(m.direction_chunks(proposals, "eu_to_ca", size))),
+        (m.direction_frame(proposals, "ca_to_eu"), list(m.direction_chunks(proposals, "ca_to_eu", size))),
+        (m.pairing_frame(proposals), list(m.pairing_chunks(proposals, size))),
+    ]:
+        assert len(whole) > 20 and all(len(p) <= size for p in pieces)
+        pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole)
+    pairings = m.pairing_frame(proposals)
+    resorted = pairings.sort_values(["reciprocal_score", "score", "eu_id", "ca_id"], ascending=[False, False, True, True], kind="mergesort").reset_index(drop=True)
+    pd.testing.assert_frame_equal(pairings, resorted)
+    none = m.propose(10, sectors=["coal_mining"])  # no bundled profile in coal mining
+    assert not len(none.pairs)
+    for pieces in (m.pairing_chunks(none, size), m.direction_chunks(none, "eu_to_ca", size)):
+        assert [len(p) for p in pieces] == [0]
