@@ -802,7 +802,7 @@ def _read_yaml(path: Path, what: str, expected: str) -> tuple[yaml.Node | None, 
     text = _decode(raw, display, problems)
     if text is None:
         return None, None, problems
-    loader = yaml.SafeLoader(text)
+    loader = _YAML_LOADER(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -106,6 +107,10 @@ def split_long(sentence: str, limit: int = WINDOW_WORDS, overlap: int = WINDOW_O
     return [" ".join(words[i : i + limit]) for i in range(0, max(len(words) - overlap, 1), step)]
 
 
+# The .npy header np.save writes for a 1-D little-endian float32 array (format 1.0, padded with spaces).
+_VECTOR_HEADER = re.compile(rb"\x93NUMPY\x01\x00..\{'descr': '<f4', 'fortran_order': False, 'shape': \((\d+),\), \} *\n", re.DOTALL)
+
+
 def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -123,8 +128,19 @@ class EmbeddingCache:
     def get(self, text: str) -> np.ndarray | None:
         path = self._path(_text_key(text))
         try:
-            return np.load(path, allow_pickle=False)
-        except (FileNotFoundError, ValueError, OSError):
+            data = path.read_bytes()
+        except OSError:
+            return None
+        # The header put() writes (a float32 vector), read without np.load's literal_eval of it:
+        # thousands of cached sentences are read per run. Any other file goes through np.load.
+        match = _VECTOR_HEADER.match(data)
+        if match is not None and len(data) == match.end() + 4 * int(match.group(1)):
+            return np.frombuffer(data, dtype="<f4", offset=match.end()).copy()
+        import io
+
+        try:
+            return np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError, EOFError):
             return None
 
     def put(self, text: str, vector: np.ndarray) -> None:
