@@ -271,12 +271,13 @@ def explain_pair(
     evidence = evidence_pairs(eu.sentences[i], ca.sentences[j], eu.sentence_vectors[i], ca.sentence_vectors[j])
     terms = matching_terms(eu.lexical_row(i), ca.lexical_row(j), lexicon, e, c)
     interest = {"eu": bool(eu.targets[i] @ ca.country[j] > 0), "ca": bool(eu.country[i] @ ca.targets[j] > 0)}
-    return _explanation(e, c, score, bias, contributions, (sectors, areas, related), evidence, terms, interest, ranks, known_partner)
+    summary = summarise(e, c, {x.signal: (x.value, x.contribution) for x in contributions}, sectors, areas, terms, interest, related)
+    return _explanation(e, c, score, bias, contributions, (sectors, areas, related), evidence, terms, summary, ranks, known_partner)
 
 
-def _explanation(e: Profile, c: Profile, score, bias, contributions, labels, evidence, terms, interest, ranks, known_partner) -> Explanation:
+def _explanation(e: Profile, c: Profile, score, bias, contributions, labels, evidence, terms, summary, ranks, known_partner) -> Explanation:
     """The Explanation of one pair from its parts (``labels``: shared sectors, shared areas, related
-    sector pairs): the one place both :func:`explain_pair` and :func:`explain_pairs` build it."""
+    sector pairs): the one place both :func:`explain_pair` and :class:`ExplainedPairs` build it."""
     sectors, areas, related = labels
     return Explanation(
         eu_id=e.id,
@@ -291,16 +292,16 @@ def _explanation(e: Profile, c: Profile, score, bias, contributions, labels, evi
         related_sectors=related,
         evidence=evidence,
         terms=terms,
-        summary=summarise(e, c, {x.signal: (x.value, x.contribution) for x in contributions}, sectors, areas, terms, interest, related),
+        summary=summary,
         rank_eu_to_ca=int(ranks[0]),
         rank_ca_to_eu=int(ranks[1]),
         known_partner=known_partner,
     )
 
 
-# Pairs explained together by explain_pairs: memory stays flat however many pairs are emitted.
+# Pairs explained together by explain_batch: the intermediate arrays are one chunk's at a time.
 PAIR_CHUNK = 8192
-# Cells of the padded sentence-similarity stack per step of explain_pairs.
+# Cells of the padded sentence-similarity stack per step of explain_batch.
 EVIDENCE_CELLS = 4_000_000
 
 
@@ -374,13 +375,8 @@ class ExplainedPairs:
         if self.evidence is not None:
             rows, cols, vals = (a[p] for a in self.evidence)
             evidence = _evidence_of(self.eu.sentences[i], self.ca.sentences[j], rows, cols, vals)
-        sectors, areas, related = self.labels[p]
-        return Explanation(
-            eu_id=e.id, ca_id=c.id, eu_name=e.name, ca_name=c.name, score=float(self.score[p]), bias=float(self.bias),
-            contributions=tuple(contributions), shared_sectors=sectors, shared_areas=areas, related_sectors=related,
-            evidence=evidence, terms=self.terms[p], summary=self.summary[p], rank_eu_to_ca=int(self.rank_eu_to_ca[p]),
-            rank_ca_to_eu=int(self.rank_ca_to_eu[p]), known_partner=self.known[p],
-        )
+        ranks = (self.rank_eu_to_ca[p], self.rank_ca_to_eu[p])
+        return _explanation(e, c, self.score[p], self.bias, tuple(contributions), self.labels[p], evidence, self.terms[p], self.summary[p], ranks, self.known[p])
 
 
 def explain_pairs(
