@@ -1,4 +1,4 @@
-"""Compiled inner loops (numba): exact ranks of chosen pairs in one pass over a block, and the matching terms of pairs.
+"""Compiled inner loops (numba): exact ranks of chosen pairs in one pass over a block, the matching terms of pairs, the lexical signal's sparse product and the fused weighted sum.
 
 Imported lazily (by :func:`matcher.rank.pair_stats` and the explain stage). Compiled code is cached beside this file.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["count_ahead", "pick_terms"]
+__all__ = ["count_ahead", "pick_terms", "sparse_dot_clipped", "weighted_sum"]
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
@@ -120,4 +120,54 @@ def pick_terms(e_ptr, e_idx, e_dat, c_ptr, c_idx, c_dat, ei, ci, term_words, kw_
             else:
                 used[n_used] = t
                 n_used += 1
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
+def sparse_dot_clipped(a_ptr, a_idx, a_dat, b_ptr, b_idx, b_dat, n_cols):  # pragma: no cover - compiled
+    """``clip(A @ B, 0, 1)`` as a dense float32 matrix, for CSR ``A`` (rows x terms) and CSR ``B``
+    (terms x ``n_cols``): each row's products are summed in float64 in the order scipy's sparse
+    product sums them (A's entries in turn, each against B's row of that term), so the values are
+    scipy's, without building the sparse product."""
+    n = len(a_ptr) - 1
+    out = np.zeros((n, n_cols), dtype=np.float32)
+    acc = np.zeros(n_cols, dtype=np.float64)
+    for i in range(n):
+        for jj in range(a_ptr[i], a_ptr[i + 1]):
+            k = a_idx[jj]
+            v = a_dat[jj]
+            for kk in range(b_ptr[k], b_ptr[k + 1]):
+                acc[b_idx[kk]] += v * b_dat[kk]
+        for j in range(n_cols):
+            x = acc[j]
+            if x < 0.0:
+                x = 0.0
+            elif x > 1.0:
+                x = 1.0
+            out[i, j] = x
+            acc[j] = 0.0
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
+def weighted_sum(bias, w, n, s0, s1, s2, s3, s4, s5):  # pragma: no cover - compiled
+    """``bias + w[0] * s0 + ... + w[n-1] * s_{n-1}`` cell by cell (flat arrays of one length,
+    ``n`` <= 6; unused slots are not read), in float64 and in that order: the values numpy's
+    ``total = bias; total += w_k * s_k`` gives, in one pass and without temporaries."""
+    out = np.empty(len(s0), dtype=np.float64)
+    for i in range(len(s0)):
+        t = bias
+        if n > 0:
+            t += w[0] * s0[i]
+        if n > 1:
+            t += w[1] * s1[i]
+        if n > 2:
+            t += w[2] * s2[i]
+        if n > 3:
+            t += w[3] * s3[i]
+        if n > 4:
+            t += w[4] * s4[i]
+        if n > 5:
+            t += w[5] * s5[i]
+        out[i] = t
     return out

@@ -101,12 +101,26 @@ def related_sectors(eu_fine: np.ndarray, ca_fine: np.ndarray, relatedness: np.nd
     return np.clip(sim, 0.0, 1.0, out=sim)
 
 
-def lexical_similarity(eu_tfidf: sparse.spmatrix | np.ndarray, ca_tfidf: sparse.spmatrix | np.ndarray) -> np.ndarray:
-    """Cosine of TF-IDF rows (the rows are expected L2-normalised, as scikit-learn makes them)."""
+def lexical_similarity(eu_tfidf: sparse.spmatrix | np.ndarray, ca_tfidf: sparse.spmatrix | np.ndarray, ca_by_term=None) -> np.ndarray:
+    """Cosine of TF-IDF rows (the rows are expected L2-normalised, as scikit-learn makes them),
+    clipped to [0, 1]. Sparse rows go through one compiled pass that writes the dense block
+    directly (the values of scipy's sparse product); ``ca_by_term`` is ``ca_tfidf.T`` as CSR, when
+    the caller keeps it (the scorer transposes the Canadian rows once, not once per block)."""
     _pair_shapes("lexical_similarity", tfidf=(eu_tfidf, ca_tfidf))
+    if sparse.issparse(eu_tfidf) and sparse.issparse(ca_tfidf):
+        from matcher import _kernels
+
+        a = sparse.csr_matrix(eu_tfidf, dtype=np.float64)
+        b = ca_by_term if ca_by_term is not None else by_term(ca_tfidf)
+        return _kernels.sparse_dot_clipped(a.indptr, a.indices, a.data, b.indptr, b.indices, b.data, b.shape[1])
     prod = eu_tfidf @ ca_tfidf.T
     dense = prod.toarray() if sparse.issparse(prod) else np.asarray(prod)
     return np.clip(dense, 0.0, 1.0).astype(np.float32)
+
+
+def by_term(tfidf: sparse.spmatrix):
+    """The transpose of TF-IDF rows as CSR (terms x rows), float64, what :func:`lexical_similarity` multiplies by."""
+    return sparse.csr_matrix(tfidf, dtype=np.float64).T.tocsr()
 
 
 def language_overlap(eu_lang: np.ndarray, ca_lang: np.ndarray, common: np.ndarray | None = None) -> np.ndarray:
@@ -157,10 +171,14 @@ def fuse(signals: Mapping[str, np.ndarray], weights: Mapping[str, float], bias: 
         checks.require(is_number(w), f"fuse: the weight of {name!r} must be a finite number; got {w!r}")
     checks.require(is_number(bias), f"fuse: bias must be a finite number; got {bias!r}")
     checks.done()
-    total = np.full_like(signals[names[0]], bias, dtype=np.float64)
-    for name in names:
-        total += float(weights.get(name, 0.0)) * signals[name].astype(np.float64)
-    return total
+    from matcher import _kernels
+
+    # bias + w * value, in float64 and in the signal order, cell by cell in one compiled pass.
+    shape = np.shape(signals[names[0]])
+    flat = [np.ascontiguousarray(signals[name]).reshape(-1) for name in names]
+    w = np.array([float(weights.get(name, 0.0)) for name in names], dtype=np.float64)
+    slots = flat + [flat[0]] * (len(SIGNALS) - len(flat))
+    return _kernels.weighted_sum(float(bias), w, len(flat), *slots).reshape(shape)
 
 
 # Rows and columns of every matrix product are at least this many: BLAS then takes the same kernel
@@ -207,6 +225,7 @@ class Scorer:
             "embeddings": _padded(ca.embeddings), "fine": _padded(ca.fine), "areas": _padded(ca.areas),
             "languages": _padded(ca.languages), "lexical": ca.lexical, "targets": _padded(ca.targets),
         }
+        self._ca_by_term = by_term(ca.lexical) if sparse.issparse(ca.lexical) else None
         n_fine = np.asarray(eu.fine).shape[1]
         self.relatedness = np.zeros((n_fine, n_fine), np.float32) if relatedness is None else np.asarray(relatedness, np.float32)
         # A European profile's declared interest in Canada: its target in the country column(s) Canadian profiles hold.
@@ -229,7 +248,7 @@ class Scorer:
         out = {
             "sector": sector_overlap(_padded(eu.fine[rows]), ca["fine"], _padded(eu.areas[rows]), ca["areas"]),
             "semantic": cosine_similarity(_padded(eu.embeddings[rows]), ca["embeddings"]),
-            "lexical": lexical_similarity(eu.lexical[rows], ca["lexical"]),
+            "lexical": lexical_similarity(eu.lexical[rows], ca["lexical"], self._ca_by_term),
             "language": language_overlap(_padded(eu.languages[rows]), ca["languages"], self.lingua_franca),
             "interest": declared_interest(_padded(eu.targets[rows]) @ self._canada, _padded(eu.country[rows]), ca["targets"]),
             "related": related_sectors(_padded(eu.fine[rows]), ca["fine"], self.relatedness),

@@ -232,3 +232,40 @@ def test_listed_pairs_carry_the_scorers_signals_and_kept_blocks_give_the_same_ra
     masked = np.where(eu_mask[:, None] & ca_mask[None, :], scorer.score_matrix(), -np.inf)
     np.testing.assert_array_equal(fast.rank_eu_to_ca, rank_matrix(masked)[i, j])
     np.testing.assert_array_equal(fast.rank_ca_to_eu, rank_matrix(masked.T).T[i, j])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lexical_similarity_is_scipys_product_clipped_exactly(seed):
+    """The compiled pass gives exactly the values of scipy's sparse product, clipped to [0, 1]
+    (rows here not normalised, so some products pass 1), with or without a kept transpose."""
+    from scipy import sparse
+
+    from matcher.score import by_term
+
+    rng = np.random.default_rng(seed)
+    a = sparse.random(37, 400, density=0.05, format="csr", random_state=seed)
+    b = sparse.random(53, 400, density=0.05, format="csr", random_state=seed + 10)
+    a.data, b.data = rng.random(len(a.data)) * 2.0, rng.random(len(b.data)) * 2.0
+    want = np.clip((a @ b.T).toarray(), 0.0, 1.0).astype(np.float32)
+    assert (want == 1.0).any() and (want == 0.0).any() and ((want > 0) & (want < 1)).any()
+    np.testing.assert_array_equal(lexical_similarity(a, b), want)
+    np.testing.assert_array_equal(lexical_similarity(a, b, by_term(b)), want)
+    np.testing.assert_array_equal(lexical_similarity(a[:0], b), want[:0])
+
+
+def test_fuse_is_numpys_weighted_sum_exactly_for_any_signal_dtypes():
+    """The compiled weighted sum gives numpy's ``bias + sum w * s`` bit for bit, in signal order,
+    whatever the signals' dtypes and shape, and for any subset of the signals."""
+    rng = np.random.default_rng(7)
+    signals = {name: rng.random((13, 17)).astype(np.float32) for name in SIGNALS}
+    signals["interest"] = signals["interest"].astype(np.float64)
+    signals["language"] = (signals["language"] > 0.5).astype(np.int64)
+    weights = {name: float(rng.random()) for name in SIGNALS}
+    for names in (list(SIGNALS), ["lexical"], ["semantic", "related"]):
+        part = {n: signals[n] for n in names}
+        want = np.full((13, 17), 0.031)
+        for n in SIGNALS:
+            if n in part:
+                want += weights[n] * part[n].astype(np.float64)
+        np.testing.assert_array_equal(fuse(part, weights, 0.031), want)
+    np.testing.assert_array_equal(fuse({"sector": signals["sector"][0]}, weights), weights["sector"] * signals["sector"][0].astype(np.float64))
