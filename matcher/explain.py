@@ -379,24 +379,11 @@ class ExplainedPairs:
         return _explanation(e, c, self.score[p], self.bias, tuple(contributions), self.labels[p], evidence, self.terms[p], self.summary[p], ranks, self.known[p])
 
 
-def explain_pairs(
-    eu,
-    eu_idx: np.ndarray,
-    ca,
-    ca_idx: np.ndarray,
-    scores: np.ndarray,
-    values: Mapping[str, np.ndarray],
-    ranks: tuple[np.ndarray, np.ndarray],
-    weights: Mapping[str, float],
-    bias: float,
-    taxonomy: Taxonomy,
-    lexicon,
-    known: Sequence[str | None] | None = None,
-    evidence: bool = True,
-) -> list[Explanation]:
+def explain_pairs(*args, **kwargs) -> list[Explanation]:
     """:func:`explain_pair` of every pair ``(eu_idx[p], ca_idx[p])`` at once, the same
-    Explanations (a test checks each against the one-pair function); see :func:`explain_batch`."""
-    return explain_batch(eu, eu_idx, ca, ca_idx, scores, values, ranks, weights, bias, taxonomy, lexicon, known, evidence).explanations()
+    Explanations (a test checks each against the one-pair function): :func:`explain_batch`'s
+    parameters, its :class:`ExplainedPairs` as a list of :class:`Explanation`."""
+    return explain_batch(*args, **kwargs).explanations()
 
 
 def explain_batch(
