@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from pathlib import Path
 
@@ -148,36 +147,22 @@ def build_details(matcher: Matcher, proposals) -> dict:
     pairs = {}
     ex = proposals.pairs
     eu, ca = ex.eu, ex.ca
-    first: dict[tuple[str, int], list[int]] = {}
-
-    def firsts(side: str, feats, i: int) -> list[int]:
-        """Each sentence's index mapped to the index of the profile's first sentence equal to it."""
-        key = (side, i)
-        if key not in first:
-            seen: dict[str, int] = {}
-            first[key] = [seen.setdefault(sent, n) for n, sent in enumerate(feats.sentences[i])]
-        return first[key]
-
     # Python's round (correctly rounded), as the one-pair Explanation's values would be.
-    contrib = {name: [round(x, 6) for x in ex.contribution(name).tolist()] for name in SIGNALS}
+    contributions = [dict(zip(SIGNALS, vals, strict=True)) for vals in zip(*([round(x, 6) for x in ex.contribution(name).tolist()] for name in SIGNALS), strict=True)]
     scores = [round(x, 6) for x in ex.score.tolist()]
-    evidence = None if ex.evidence is None else [a.tolist() for a in ex.evidence]
-    ranks = (ex.rank_eu_to_ca.tolist(), ex.rank_ca_to_eu.tolist())
-    for p, (i, j) in enumerate(zip(ex.eu_idx.tolist(), ex.ca_idx.tolist(), strict=True)):
-        evid = []
-        if evidence is not None:
-            fe, fc = firsts("eu", eu, i), firsts("ca", ca, j)
-            evid = [[fe[a], fc[b], round(v, 4)] for a, b, v in zip(evidence[0][p], evidence[1][p], evidence[2][p], strict=True) if v != -math.inf]
+    evidence = _evidence_indices(ex) if ex.evidence is not None else [[] for _ in range(len(ex))]
+    ranks = zip(ex.rank_eu_to_ca.tolist(), ex.rank_ca_to_eu.tolist(), strict=True)
+    for p, (i, j, (r_ec, r_ce)) in enumerate(zip(ex.eu_idx.tolist(), ex.ca_idx.tolist(), ranks, strict=True)):
         sectors, _, related = ex.labels[p]
         pairs[f"{eu.profiles[i].id}|{ca.profiles[j].id}"] = {
             "score": scores[p],
-            "contributions": {name: contrib[name][p] for name in SIGNALS},
+            "contributions": contributions[p],
             "shared_sectors": list(sectors),
             "related_sectors": list(related),
-            "evidence": evid,
+            "evidence": evidence[p],
             "terms": list(ex.terms[p]),
             "known_partner": ex.known[p],
-            "ranks": [ranks[0][p], ranks[1][p]],
+            "ranks": [r_ec, r_ce],
             "summary": ex.summary[p],
         }
     return {
@@ -187,3 +172,30 @@ def build_details(matcher: Matcher, proposals) -> dict:
         "profiles": profiles,
         "pairs": pairs,
     }
+
+
+def _evidence_indices(ex) -> list[list[list]]:
+    """Each pair's evidence as ``[European sentence, Canadian sentence, similarity]``: sentence
+    indices of the first sentence equal to the picked one (as ``list.index`` finds it), similarities
+    rounded to 4 places; picks marked ``-inf`` (none) left out."""
+    import numpy as np
+
+    def firsts(side) -> tuple[np.ndarray, np.ndarray]:
+        """Per profile, where its sentences start in one flat array, and each sentence's first equal index."""
+        flat, starts = [], [0]
+        for sents in side.sentences:
+            seen: dict[str, int] = {}
+            flat.extend(seen.setdefault(sent, n) for n, sent in enumerate(sents))
+            starts.append(len(flat))
+        return np.array(starts[:-1], dtype=np.int64), np.array([*flat, 0], dtype=np.int64)
+
+    rows, cols, vals = ex.evidence
+    picked = np.isfinite(vals)
+    (eu_start, eu_first), (ca_start, ca_first) = firsts(ex.eu), firsts(ex.ca)
+    e_at = np.where(picked, eu_start[ex.eu_idx][:, None] + rows, len(eu_first) - 1)
+    c_at = np.where(picked, ca_start[ex.ca_idx][:, None] + cols, len(ca_first) - 1)
+    e_idx, c_idx, v, keep = eu_first[e_at].tolist(), ca_first[c_at].tolist(), vals.tolist(), picked.tolist()
+    return [
+        [[a, b, round(x, 4)] for a, b, x, k in zip(ea, cb, vx, kp, strict=True) if k]
+        for ea, cb, vx, kp in zip(e_idx, c_idx, v, keep, strict=True)
+    ]
