@@ -6,6 +6,8 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
+
 from matcher._meta import git_commit, library_versions
 from matcher.corpus import load_corpus
 from matcher.diversify import check_diversity
@@ -178,7 +180,6 @@ def _evidence_indices(ex) -> list[list[list]]:
     """Each pair's evidence as ``[European sentence, Canadian sentence, similarity]``: sentence
     indices of the first sentence equal to the picked one (as ``list.index`` finds it), similarities
     rounded to 4 places; picks marked ``-inf`` (none) left out."""
-    import numpy as np
 
     def firsts(side) -> tuple[np.ndarray, np.ndarray]:
         """Per profile, where its sentences start in one flat array, and each sentence's first equal index."""

@@ -19,6 +19,7 @@ so an unchanged corpus encodes nothing and a changed profile re-encodes only its
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import re
@@ -136,8 +137,6 @@ class EmbeddingCache:
         match = _VECTOR_HEADER.match(data)
         if match is not None and len(data) == match.end() + 4 * int(match.group(1)):
             return np.frombuffer(data, dtype="<f4", offset=match.end()).copy()
-        import io
-
         try:
             return np.load(io.BytesIO(data), allow_pickle=False)
         except (ValueError, OSError, EOFError):

@@ -340,14 +340,15 @@ def pair_stats(
     signals: dict[str, np.ndarray] = {} if known is None else dict(known[1])
     totals = [np.zeros(n, dtype=np.int64) for _ in range(4)]
     pairs = (eu_idx, ca_idx, r, c)
-    if blocks is not None and known is not None:
-        counted = (_stats_task(scorer, rows, eu_mask, ca_mask, pairs, exclude, known is None, b) for rows, b in zip(scorer.blocks(), blocks, strict=True))
+    values = known is None  # the count pass also gathers the pairs' scores and signals
+    if blocks is not None and not values:
+        counted = (_stats_task(scorer, rows, eu_mask, ca_mask, pairs, exclude, False, b) for rows, b in zip(scorer.blocks(), blocks, strict=True))
     else:
-        counted = runner.map(_stats_task, scorer, scorer.blocks(), eu_mask, ca_mask, pairs, exclude, known is None)
-    for inside, vals, values, counts in counted:
-        if known is None:
+        counted = runner.map(_stats_task, scorer, scorer.blocks(), eu_mask, ca_mask, pairs, exclude, values)
+    for inside, vals, found, counts in counted:
+        if values:
             score[inside] = vals
-            for name, v in values.items():
+            for name, v in found.items():
                 signals.setdefault(name, np.zeros(n, dtype=v.dtype))[inside] = v
         for t, part in zip(totals, counts, strict=True):
             t += part
