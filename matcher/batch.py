@@ -13,6 +13,7 @@ from matcher.corpus import load_corpus
 from matcher.diversify import check_diversity
 from matcher.embed import make_backend
 from matcher.engine import Matcher, check_filters, check_k
+from matcher.explain import EVIDENCE_PLACES
 from matcher.score import SIGNALS
 from matcher.weights import load_weights
 from matcher.write import check_writable, write_run
@@ -179,7 +180,7 @@ def build_details(matcher: Matcher, proposals) -> dict:
 def _evidence_indices(ex) -> list[list[list]]:
     """Each pair's evidence as ``[European sentence, Canadian sentence, similarity]``: sentence
     indices of the first sentence equal to the picked one (as ``list.index`` finds it), similarities
-    rounded to 4 places; picks marked ``-inf`` (none) left out."""
+    rounded to :data:`~matcher.explain.EVIDENCE_PLACES` places; picks marked ``-inf`` (none) left out."""
 
     def firsts(side) -> tuple[np.ndarray, np.ndarray]:
         """Per profile, where its sentences start in one flat array, and each sentence's first equal index."""
@@ -197,6 +198,6 @@ def _evidence_indices(ex) -> list[list[list]]:
     c_at = np.where(picked, ca_start[ex.ca_idx][:, None] + cols, len(ca_first) - 1)
     e_idx, c_idx, v, keep = eu_first[e_at].tolist(), ca_first[c_at].tolist(), vals.tolist(), picked.tolist()
     return [
-        [[a, b, round(x, 4)] for a, b, x, k in zip(ea, cb, vx, kp, strict=True) if k]
+        [[a, b, round(x, EVIDENCE_PLACES)] for a, b, x, k in zip(ea, cb, vx, kp, strict=True) if k]
         for ea, cb, vx, kp in zip(e_idx, c_idx, v, keep, strict=True)
     ]

@@ -172,12 +172,26 @@ class Taxonomy:
 
     def relatedness(self, a: str, b: str) -> float:
         """Documented relatedness of two different fine sectors (0 when unlinked or equal)."""
-        return float(self.related.get((a, b), self.related.get((b, a), 0.0)))  # one key order is stored
+        got = self.related.get((a, b))  # one key order is stored
+        return float(self.related.get((b, a), 0.0) if got is None else got)
 
     def areas_of(self, codes: Iterable[str]) -> tuple[str, ...]:
-        """Priority areas of a set of fine codes, in taxonomy order."""
-        wanted = {a for c in codes for a in self.sectors[c].areas}
-        return tuple(a for a in self.areas if a in wanted)
+        """Priority areas of a set of fine codes, in taxonomy order (found once per tuple of codes)."""
+        key = codes if isinstance(codes, tuple) else tuple(codes)
+        got = self._areas_found.get(key)
+        if got is None:
+            wanted = {a for c in key for a in self.sectors[c].areas}
+            got = self._areas_found[key] = tuple(a for a in self.areas if a in wanted)
+        return got
+
+    @cached_property
+    def sector_order(self) -> Mapping[str, int]:
+        """Each fine sector's position in taxonomy order."""
+        return MappingProxyType({c: j for j, c in enumerate(self.sectors)})
+
+    @cached_property
+    def _areas_found(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        return {}  # the taxonomy is immutable, so what areas_of found stays true
 
     def label(self, code: str) -> str:
         """Human label of a fine sector or a priority area."""
@@ -676,6 +690,9 @@ def _build_profile(raw: _Raw, taxonomy: Taxonomy, checks: _Checks) -> Profile | 
         value = v.get(name)
         if name in LIST_FIELDS:
             items = _as_list(value)
+            if items is not None and set(map(type, items)) <= {str}:  # the common case, without a per-item check
+                clean[name] = tuple(filter(None, map(str.strip, items)))
+                continue
             if items is None or not all(_is_text(x) and not isinstance(x, _dt.date) for x in items):
                 bad(name, value, f"a list of text items (or text separated by '{LIST_SEPARATOR}')")
                 typed_bad.add(name)

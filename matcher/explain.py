@@ -7,6 +7,7 @@ person check the proposal in a minute.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -137,10 +138,14 @@ def _greedy_pairs(sims: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.
     return rows, cols, vals
 
 
+# Places an evidence similarity is shown to, in Explanations and in details.json alike.
+EVIDENCE_PLACES = 4
+
+
 def _evidence_of(eu_sentences: Sequence[str], ca_sentences: Sequence[str], rows, cols, vals) -> tuple[Evidence, ...]:
     """Evidence of one pair's picks (see :func:`_greedy_pairs`)."""
     return tuple(
-        Evidence(eu_sentences[i], ca_sentences[j], round(v, 4))
+        Evidence(eu_sentences[i], ca_sentences[j], round(v, EVIDENCE_PLACES))
         for i, j, v in zip(rows.tolist(), cols.tolist(), vals.tolist(), strict=True)
         if v != -np.inf
     )
@@ -192,10 +197,9 @@ def _pick_terms(eu_lex, ei: np.ndarray, ca_lex, ci: np.ndarray, eu_profiles, ca_
         e.indptr, e.indices, e.data, c.indptr, c.indices, c.data, np.asarray(ei, np.int64), np.asarray(ci, np.int64), lexicon.term_words_,
         np.array(kw_ptr, np.int64), np.array(kw_terms, np.int64), np.array(ban_ptr, np.int64), np.array(ban_words, np.int64), limit, n,
     )
-    out = []
-    for kw, row in zip(shared, picks.tolist(), strict=True):
-        out.append(tuple(kw[:n]) + tuple(str(vocab[t]) for t in row if t >= 0))
-    return out
+    got = picks >= 0
+    names = iter(vocab[picks[got]].tolist())  # the picked terms, row by row in pick order
+    return [tuple(kw[:n]) + tuple(itertools.islice(names, m)) for kw, m in zip(shared, got.sum(axis=1).tolist(), strict=True)]
 
 
 def summarise(
@@ -241,7 +245,7 @@ def shared_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy) -> tuple[tuple[s
 def related_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy, n: int = 3) -> tuple[str, ...]:
     """The ``n`` strongest documented related sector pairs of the two profiles, "European sector /
     Canadian sector", strongest first (then taxonomy order); pairs of the same sector are left out."""
-    order = {c: j for j, c in enumerate(taxonomy.sectors)}
+    order = taxonomy.sector_order
     pairs = [(taxonomy.relatedness(s, t), s, t) for s in eu.sectors for t in ca.sectors if s != t]
     pairs = sorted((p for p in pairs if p[0] > 0), key=lambda p: (-p[0], order[p[1]], order[p[2]]))
     return tuple(f"{taxonomy.label(s)} / {taxonomy.label(t)}" for _, s, t in pairs[:n])

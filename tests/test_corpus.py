@@ -265,6 +265,17 @@ def test_related_links_are_read_beside_the_taxonomy(tmp_path):
     assert tax.related_sources == ("https://example.org/related",)
 
 
+def test_areas_of_is_the_same_for_any_iterable_and_when_asked_again():
+    tax = load_corpus().taxonomy
+    codes = list(tax.sectors)
+    for picked in (codes[:1], codes[3:7], codes[::5], []):
+        # Brute force: the areas of the picked codes, in the taxonomy's area order.
+        expected = tuple(a for a in tax.areas if any(a in tax.sectors[c].areas for c in picked))
+        assert tax.areas_of(picked) == tax.areas_of(tuple(picked)) == tax.areas_of(iter(picked)) == expected
+        assert tax.areas_of(tuple(picked)) == expected  # from what the first call found
+    assert dict(tax.sector_order) == {c: j for j, c in enumerate(tax.sectors)}
+
+
 def test_related_links_change_the_corpus_fingerprint(tmp_path):
     with_link = load_corpus(related_corpus(tmp_path / "a", RELATED_OK))
     without = load_corpus(related_corpus(tmp_path / "b", RELATED_OK.split("links:")[0] + "links: []\n"))
