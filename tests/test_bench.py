@@ -8,9 +8,10 @@ from matcher.bench import run_bench, schedule_bench
 def test_bench_prints_each_figure_on_tiny_sizes():
     lines: list[str] = []
     res = run_bench(sizes=((60, 30),), k=5, repeats=1, batch=False, dask=False, out=lines.append)
-    assert {"matcher_s", "matcher_rss_mb", "baseline_s", "baseline_rss_mb", "ratio"} <= set(res["60x30"])
-    assert res["60x30"]["ratio"] > 0
+    assert {"matcher_s", "matcher_rss_mb", "baseline_s", "baseline_rss_mb", "ratio", "tables_s", "tables_ratio"} <= set(res["60x30"])
+    assert res["60x30"]["ratio"] > 0 and res["60x30"]["tables_ratio"] > 0
     assert any("`matcher rank --backend tfidf` end to end" in line and "scikit-learn baseline" in line for line in lines)
+    assert any("--no-details" in line for line in lines)
 
 
 def test_schedule_bench_prints_its_figure_on_a_tiny_event():
@@ -26,6 +27,6 @@ def test_st_bench_prints_warm_and_cold_figures():
 
     lines: list[str] = []
     res = st_bench(40, 20, k=3, repeats=1, cold_profiles=6, out=lines.append)
-    assert {"product_s", "fit_s", "scoring_writing_s", "bare_s", "ratio", "cold_profiles_per_s", "cold_pieces"} <= set(res)
+    assert {"product_s", "fit_s", "scoring_writing_s", "bare_s", "ratio", "tables_s", "tables_ratio", "cold_profiles_per_s", "cold_pieces"} <= set(res)
     assert res["cold_pieces"] > 0 and res["cold_profiles_per_s"] > 0
-    assert len(lines) == 2 and "bare GEMM + top-k + CSVs" in lines[0] and "profiles encoded per second" in lines[1]
+    assert len(lines) == 3 and "bare GEMM + top-k + CSVs" in lines[0] and "--no-details" in lines[1] and "profiles encoded per second" in lines[2]
