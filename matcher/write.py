@@ -39,6 +39,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "check_writable",
+    "csv_bytes",
     "csv_text",
     "frame_to_csv",
     "frame_to_parquet",
@@ -136,10 +137,14 @@ def check_writable(folder: Path) -> Path:
     return folder
 
 
+# Floats in the written tables: six places, fixed, so equal input gives equal bytes.
+CSV_FLOAT_FORMAT = "%.6f"
+
+
 def frame_to_csv(frame, header: bool = True) -> str:
     """A DataFrame as CSV text with fixed float formatting, so equal input gives equal bytes;
     ``header=False`` leaves out the header line (for the pieces after the first)."""
-    return csv_text(frame, float_format="%.6f", header=header)
+    return csv_text(frame, float_format=CSV_FLOAT_FORMAT, header=header)
 
 
 def table_pieces(table, fmt: str = "csv") -> Iterator[bytes]:
@@ -151,7 +156,7 @@ def table_pieces(table, fmt: str = "csv") -> Iterator[bytes]:
         yield from _parquet_pieces(chunks)
         return
     for n, frame in enumerate(chunks):
-        yield frame_to_csv(frame, header=n == 0).encode("utf-8")
+        yield csv_bytes(frame, float_format=CSV_FLOAT_FORMAT, header=n == 0)
 
 
 def _parquet_pieces(chunks) -> Iterator[bytes]:
@@ -192,24 +197,49 @@ def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n",
     quotes cell by cell through the csv module, seconds for a 100,000-row table. Frames with a
     column of another kind (not float64, integer, bool or text), a single column or text Arrow
     cannot hold go to pandas."""
+    got = _arrow_csv(frame, float_format, lineterminator, header)
+    return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator, header=header) if got is None else got.decode("utf-8")
+
+
+def csv_bytes(frame, float_format: str | None = None, lineterminator: str = "\n", header: bool = True) -> bytes:
+    """:func:`csv_text` as UTF-8 bytes, taken straight from Arrow's buffer (no Python string per line)."""
+    got = _arrow_csv(frame, float_format, lineterminator, header)
+    return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator, header=header).encode("utf-8") if got is None else got
+
+
+def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: bool) -> bytes | None:
+    """The CSV bytes of :func:`csv_text`, or None where pandas must write it."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    def pandas() -> str:
-        return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator, header=header)
-
     if frame.shape[1] < 2 or set(lineterminator) - {"\r", "\n"} or not lineterminator:
-        return pandas()
+        return None
     names = [str(c) for c in frame.columns]
     try:
         cells = _csv_columns(frame, float_format, lineterminator)
         if cells is None:
-            return pandas()
-        head = ",".join(_csv_quoted(pa.array(names, pa.string()), lineterminator).to_pylist())
-        lines = pc.binary_join_element_wise(*cells, ",") if len(frame) else pa.array([], pa.string())
+            return None
+        head = ",".join(_csv_quoted(pa.array(names, pa.string()), lineterminator).to_pylist()) + lineterminator
+        body = b""
+        if len(frame):
+            lines = pc.binary_join_element_wise(*cells, ",")
+            lines = pc.binary_join_element_wise(lines, pa.scalar(lineterminator), "")  # each line with its end
+            body = _string_bytes(lines)
+        return (head.encode("utf-8") if header else b"") + body
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # e.g. lone surrogates, which UTF-8 cannot hold
-        return pandas()
-    return "".join(x + lineterminator for x in ((head,) if header else ()) + tuple(lines.to_pylist()))
+        return None
+
+
+def _string_bytes(cells) -> bytes:
+    """The UTF-8 bytes of an Arrow string array's values, one after another (no nulls): its data buffer."""
+    import numpy as np
+    import pyarrow as pa
+
+    cells = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+    cells = cells.cast(pa.large_string())
+    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
+    data = cells.buffers()[2]
+    return b"" if data is None else data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
 
 
 def _csv_quoted(cells, lineterminator: str):
@@ -248,7 +278,9 @@ def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list |
             out.append(pc.cast(pa.array(col.to_numpy()), pa.string()))
         elif isinstance(dtype, np.dtype) and dtype.kind == "b":
             out.append(pc.if_else(pa.array(col.to_numpy()), "True", "False"))
-        elif isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "O"):
+        elif isinstance(dtype, pd.StringDtype):  # text kept in Arrow (or as str objects) by pandas: no conversion per cell
+            out.append(_csv_quoted(pa.array(col.array).cast(pa.string()), lineterminator))
+        elif isinstance(dtype, np.dtype) and dtype.kind == "O":
             values = col.to_numpy(dtype=object)
             missing = col.isna().to_numpy()
             if missing.any():
