@@ -118,7 +118,8 @@ def reciprocal_score(rank_eu_to_ca: np.ndarray, rank_ca_to_eu: np.ndarray) -> np
 class TopK:
     """Best ``k`` both ways: ``row_idx``/``row_val`` (European rows x k Canadian columns) and
     ``col_idx``/``col_val`` (Canadian columns x k European rows), best first, ties by lower index;
-    ``-inf`` marks filtered-out candidates and pads lists shorter than k.
+    ``-inf`` marks filtered-out candidates and pads lists shorter than k. Lists re-ranked by
+    :func:`~matcher.diversify.diversify_top` are in MMR pick order instead, their values no longer sorted.
 
     ``row_sig``/``col_sig`` (from :func:`top_k_both_ways`) hold each signal's value at the listed
     pairs, the lists' shapes; ``blocks`` the masked fused score blocks when they were kept (a local
