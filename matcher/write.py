@@ -198,13 +198,18 @@ def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n",
     column of another kind (not float64, integer, bool or text), a single column or text Arrow
     cannot hold go to pandas."""
     got = _arrow_csv(frame, float_format, lineterminator, header)
-    return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator, header=header) if got is None else got.decode("utf-8")
+    return _pandas_csv(frame, float_format, lineterminator, header) if got is None else got.decode("utf-8")
 
 
 def csv_bytes(frame, float_format: str | None = None, lineterminator: str = "\n", header: bool = True) -> bytes:
     """:func:`csv_text` as UTF-8 bytes, taken straight from Arrow's buffer (no Python string per line)."""
     got = _arrow_csv(frame, float_format, lineterminator, header)
-    return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator, header=header).encode("utf-8") if got is None else got
+    return _pandas_csv(frame, float_format, lineterminator, header).encode("utf-8") if got is None else got
+
+
+def _pandas_csv(frame, float_format: str | None, lineterminator: str, header: bool) -> str:
+    """pandas' own CSV text, for what the Arrow writer leaves to it."""
+    return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator, header=header)
 
 
 def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: bool) -> bytes | None:
