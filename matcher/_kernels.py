@@ -65,12 +65,12 @@ def count_ahead(block, row0, r_ptr, r_val, r_col, r_min, r_hist, r_tie, c_ptr, c
 def pick_terms(e_ptr, e_idx, e_dat, c_ptr, c_idx, c_dat, ei, ci, term_words, kw_ptr, kw_terms, ban_ptr, ban_words, limit, n):  # pragma: no cover - compiled
     """Matching terms of pairs ``(ei[p], ci[p])`` of two CSR TF-IDF matrices (sorted indices):
     the terms both rows hold, by descending product of weights, ties by lower term, up to
-    ``limit[p]`` (at most ``n``) terms. A term is skipped when it is one of the pair's keyword
-    terms (``kw_terms[kw_ptr[p]:kw_ptr[p + 1]]``) or a word already used: a word of a keyword
-    (``ban_words[ban_ptr[p]:...]``) or of a term picked before (``term_words``: a bigram's two
-    words, -1 for a word). Returns ``len(ei) x n`` term columns, -1 padded."""
+    ``limit[p]`` (at most ``n``) terms; no word is listed twice. A term is skipped when it is one
+    of the pair's keyword terms (``kw_terms[kw_ptr[p]:kw_ptr[p + 1]]``), a bigram of one word twice, or holds a word of a keyword
+    (``ban_words[ban_ptr[p]:...]``) or of a bigram picked before (``term_words``: a bigram's two
+    words, -1 for a word); a bigram holding words picked before on their own takes the first one's
+    place, and the other's place is given up. Returns ``len(ei) x n`` term columns, -1 padded."""
     out = np.full((len(ei), n), -1, dtype=np.int64)
-    used = np.empty(2 * n + 1, dtype=np.int64)
     for p in range(len(ei)):
         if limit[p] <= 0:
             continue
@@ -92,8 +92,8 @@ def pick_terms(e_ptr, e_idx, e_dat, c_ptr, c_idx, c_dat, ei, ci, term_words, kw_
             else:
                 b += 1
         order = np.argsort(-prods[:m], kind="mergesort")  # stable: ties keep the lower term first
+        row = out[p]
         picked = 0
-        n_used = 0
         for o in order:
             if picked >= limit[p]:
                 break
@@ -102,24 +102,38 @@ def pick_terms(e_ptr, e_idx, e_dat, c_ptr, c_idx, c_dat, ei, ci, term_words, kw_
             for q in range(kw_ptr[p], kw_ptr[p + 1]):
                 if kw_terms[q] == t:
                     skip = True
-            if not skip and term_words[t, 0] < 0:  # a word: skipped if a keyword or a picked term holds it
-                for q in range(ban_ptr[p], ban_ptr[p + 1]):
-                    if ban_words[q] == t:
-                        skip = True
-                for q in range(n_used):
-                    if used[q] == t:
-                        skip = True
+            w0, w1 = term_words[t, 0], term_words[t, 1]
+            if w0 < 0:  # a word is its own one word
+                w0 = t
+                w1 = t
+            elif w0 == w1:  # one word twice ("energy energy", across two sentences) names nothing
+                skip = True
+            for q in range(ban_ptr[p], ban_ptr[p + 1]):
+                if ban_words[q] == w0 or ban_words[q] == w1:
+                    skip = True
+            for q in range(picked):
+                r = row[q]
+                if term_words[r, 0] >= 0 and (term_words[r, 0] == w0 or term_words[r, 0] == w1 or term_words[r, 1] == w0 or term_words[r, 1] == w1):
+                    skip = True
             if skip:
                 continue
-            out[p, picked] = t
-            picked += 1
-            if term_words[t, 0] >= 0:
-                used[n_used] = term_words[t, 0]
-                used[n_used + 1] = term_words[t, 1]
-                n_used += 2
-            else:
-                used[n_used] = t
-                n_used += 1
+            at = picked
+            if term_words[t, 0] >= 0:  # a bigram: the place of the first of its words picked on its own
+                q = 0
+                while q < picked:
+                    if row[q] == w0 or row[q] == w1:
+                        if at == picked:
+                            at = q
+                            q += 1
+                        else:
+                            row[q:picked - 1] = row[q + 1:picked].copy()
+                            picked -= 1
+                            row[picked] = -1
+                    else:
+                        q += 1
+            row[at] = t
+            if at == picked:
+                picked += 1
     return out
 
 

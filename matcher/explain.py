@@ -153,8 +153,10 @@ def _evidence_of(eu_sentences: Sequence[str], ca_sentences: Sequence[str], rows,
 
 def matching_terms(eu_row, ca_row, lexicon, eu: Profile, ca: Profile, n: int = 8) -> tuple[str, ...]:
     """Shared keywords first, then the terms that add most to the lexical similarity (ties by
-    term order), up to ``n``; a term is left out when it is a listed keyword or a word of a listed
-    term (a unigram of a picked bigram or of a keyword).
+    term order), up to ``n``, no word listed twice: a term is left out when it is a listed keyword,
+    a bigram of one word twice, or holds a word of a keyword or of a picked bigram; a bigram holding
+    words picked before on their own takes the first one's place ("supply", "chain" become
+    "supply chain").
 
     ``eu_row`` and ``ca_row`` are ``(term indices, TF-IDF weights)`` of the two profiles;
     ``lexicon`` the fitted :class:`~matcher.features.TfidfIndex` (its vocabulary, index and term words).

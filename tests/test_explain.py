@@ -128,20 +128,59 @@ def test_equal_values_share_one_contribution_and_signed_zeros_stay_apart(tfidf_m
 
 def _reference_terms(eu_row, ca_row, vocabulary, eu, ca, n: int = 8) -> tuple[str, ...]:
     """The matching-terms rule spelled out in Python: shared keywords, then common terms by
-    descending product of weights (ties by term index), skipping a listed term or a word of one."""
+    descending product of weights (ties by term index), no word listed twice: a term is skipped
+    when it is a keyword, one word twice, or holds a word of a keyword or of a picked bigram; a bigram holding words
+    picked on their own takes the first one's place and drops the other."""
     idx, ie, ic = np.intersect1d(eu_row[0], ca_row[0], assume_unique=True, return_indices=True)
     prod = eu_row[1][ie] * ca_row[1][ic]
-    terms = sorted({k.lower() for k in eu.keywords} & {k.lower() for k in ca.keywords})
-    listed, words = set(terms), {w for t in terms for w in t.split()}
+    keywords = sorted({k.lower() for k in eu.keywords} & {k.lower() for k in ca.keywords})
+    kw_words = {w for t in keywords for w in t.split()}
+    picked: list[str] = []
     for j in idx[np.lexsort((idx, -prod))].tolist():
-        if len(terms) >= n:
+        if len(keywords) + len(picked) >= n:
             break
         term = str(vocabulary[j])
-        if term not in listed and term not in words:
-            terms.append(term)
-            listed.add(term)
-            words.update(term.split())
-    return tuple(terms[:n])
+        words = term.split()
+        bigram_words = {w for t in picked if " " in t for w in t.split()}
+        if term in keywords or kw_words & set(words) or bigram_words & set(words) or (len(words) == 2 and words[0] == words[1]):
+            continue
+        alone = [q for q, t in enumerate(picked) if t in words]
+        if len(words) == 2 and alone:
+            picked[alone[0]] = term
+            for q in reversed(alone[1:]):
+                del picked[q]
+        else:
+            picked.append(term)
+    return tuple(keywords[:n]) + tuple(picked)
+
+
+def test_term_picks_list_no_word_twice():
+    from dataclasses import dataclass
+
+    from matcher.features import TfidfIndex
+
+    @dataclass
+    class P:
+        keywords: tuple = ()
+
+    # Common terms by product: supply, "supply chain" = chain, "logistics supply" = logistics = "chain logistics".
+    texts = ["supply chain logistics supply chain supply", "supply chain ports supply chain logistics supply", "wind solar grid"]
+    lexicon = TfidfIndex()
+    x = lexicon.fit_transform(texts).tocsr()
+    x.sort_indices()
+
+    def picks(keywords: tuple) -> tuple[str, ...]:
+        people = [P(keywords), P(keywords)]
+        return explain._pick_terms(x, np.array([0]), x, np.array([1]), people, people, lexicon, 8)[0]
+
+    # "supply chain" takes the place of "supply"; "chain" and the bigrams holding a word of it are left out.
+    assert picks(()) == ("supply chain", "logistics")
+    # A keyword's words keep out every term holding them: "logistics supply" then takes the place of "supply".
+    assert picks(("Chain",)) == ("chain", "logistics supply")
+    assert picks(("logistics",)) == ("logistics", "supply chain")
+    row = lambda i: (x.indices[x.indptr[i] : x.indptr[i + 1]], x.data[x.indptr[i] : x.indptr[i + 1]])  # noqa: E731
+    for kw in ((), ("Chain",), ("logistics",)):
+        assert picks(kw) == _reference_terms(row(0), row(1), lexicon.vocabulary_, P(kw), P(kw), 8)
 
 
 @pytest.mark.parametrize("n", [8, 3, 1])
@@ -153,6 +192,10 @@ def test_compiled_term_picks_follow_the_rule(tfidf_matcher, n):
     want = [_reference_terms(eu.lexical_row(i), ca.lexical_row(j), lexicon.vocabulary_, eu.profiles[i], ca.profiles[j], n) for i, j in zip(ei.tolist(), ci.tolist(), strict=True)]
     assert got == want
     assert any(len(t) == n for t in want) and any(" " in term for t in want for term in t)  # full lists and bigrams occur
+    for terms, i, j in zip(got, ei.tolist(), ci.tolist(), strict=True):  # after the keywords, no word twice
+        keywords = {k.lower() for k in eu.profiles[i].keywords} & {k.lower() for k in ca.profiles[j].keywords}
+        words = [w for term in terms[len(keywords) :] for w in term.split()]
+        assert len(set(words)) == len(words) and not set(words) & {w for k in keywords for w in k.split()}
 
 
 @settings(max_examples=100, deadline=None)
