@@ -1,4 +1,4 @@
-"""Compiled inner loops (numba): exact ranks of chosen pairs in one pass over a block, the matching terms of pairs, the lexical signal's sparse product and the fused weighted sum.
+"""Compiled inner loops (numba): exact top-k both ways of a score block, exact ranks of chosen pairs in one pass over a block, the matching terms of pairs, the lexical signal's sparse product and the fused weighted sum.
 
 Imported lazily (by :func:`matcher.rank.pair_stats` and the explain stage). Compiled code is cached beside this file.
 """
@@ -8,7 +8,51 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["count_ahead", "pick_terms", "sparse_dot_clipped", "weighted_sum"]
+__all__ = ["count_ahead", "pick_terms", "sparse_dot_clipped", "top_k_block", "weighted_sum"]
+
+
+@nb.njit(nogil=True, cache=True, inline="always")
+def _keep(vals, idx, n, k, v, j):  # pragma: no cover - compiled
+    """Offer value ``v`` at index ``j`` to a best-first list of ``n`` of at most ``k`` entries (indices
+    offered in ascending order, so an equal value stays behind the ones already kept); the new size."""
+    if n < k:
+        pos = n
+        n += 1
+    elif v > vals[k - 1]:
+        pos = k - 1
+    else:
+        return n
+    while pos > 0 and vals[pos - 1] < v:
+        vals[pos] = vals[pos - 1]
+        idx[pos] = idx[pos - 1]
+        pos -= 1
+    vals[pos] = v
+    idx[pos] = j
+    return n
+
+
+@nb.njit(nogil=True, cache=True)
+def top_k_block(scores, k, k_cols):  # pragma: no cover - compiled
+    """The ``k`` best columns of every row and the ``k_cols`` best rows of every column of
+    ``scores`` (no NaN), best first, ties by lower index, in one pass over the cells; ``k`` must
+    not exceed the columns, nor ``k_cols`` the rows. Returns row indices and values, column
+    indices and values."""
+    n_rows, n_cols = scores.shape
+    r_idx = np.zeros((n_rows, k), dtype=np.int64)
+    r_val = np.empty((n_rows, k), dtype=scores.dtype)
+    c_idx = np.zeros((n_cols, k_cols), dtype=np.int64)
+    c_val = np.empty((n_cols, k_cols), dtype=scores.dtype)
+    c_n = np.zeros(n_cols, dtype=np.int64)
+    for i in range(n_rows):
+        row, vals, idx = scores[i], r_val[i], r_idx[i]
+        n = 0
+        for j in range(n_cols):
+            v = row[j]
+            if k > 0:
+                n = _keep(vals, idx, n, k, v, j)
+            if k_cols > 0 and (c_n[j] < k_cols or v > c_val[j, k_cols - 1]):
+                c_n[j] = _keep(c_val[j], c_idx[j], c_n[j], k_cols, v, i)
+    return r_idx, r_val, c_idx, c_val
 
 
 @nb.njit(nogil=True, cache=True, inline="always")

@@ -17,87 +17,44 @@ from matcher.errors import ParameterError
 __all__ = ["KEEP_CELLS", "BlockRunner", "PairStats", "TopK", "listed_pairs", "pair_stats", "rank_matrix", "reciprocal_score", "top_k", "top_k_both_ways"]
 
 
-def _group_max(scores: np.ndarray, width: int) -> np.ndarray:
-    """Max of each row over column groups ``j, j + width, j + 2*width, ...`` (works on views too)."""
-    _n_rows, n_cols = scores.shape
-    order = "F" if not scores.flags.c_contiguous and scores.flags.f_contiguous else "C"
-    out = np.array(scores[:, :width], order=order, copy=True)
-    for start in range(width, n_cols, width):
-        stop = min(start + width, n_cols)
-        np.maximum(out[:, : stop - start], scores[:, start:stop], out=out[:, : stop - start])
-    return out
-
-
-def _candidates(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) positions that include every row's k best, found without sorting whole rows.
-
-    The columns are dealt into groups of about eight; the k-th largest group maximum is a lower
-    bound of a row's k-th best value, so only groups reaching it are searched.
-    """
-    n_rows, n_cols = scores.shape
-    width = max(-(-n_cols // 8), 8 * k)
-    if n_cols < 2 * width:
-        return tuple(np.indices((n_rows, n_cols)).reshape(2, -1))
-    gmax = _group_max(scores, width)
-    bound = np.partition(gmax, width - k, axis=1)[:, width - k]
-    g_rows, g_cols = np.nonzero(gmax >= bound[:, None])
-    found_rows, found_cols = [], []
-    for start in range(0, n_cols, width):
-        rows, cols = g_rows, g_cols + start
-        if start + width > n_cols:
-            inside = cols < n_cols
-            rows, cols = rows[inside], cols[inside]
-        keep = scores[rows, cols] >= bound[rows]
-        found_rows.append(rows[keep])
-        found_cols.append(cols[keep])
-    return np.concatenate(found_rows), np.concatenate(found_cols)
-
-
-def _descending_key(vals: np.ndarray) -> np.ndarray:
-    """float32 values mapped to int64 that sort in descending value order."""
-    vals = np.asarray(vals, dtype=np.float32) + np.float32(0.0)  # -0.0 becomes +0.0: they compare equal
-    u = vals.view(np.uint32).astype(np.int64)
-    u = np.where(u & 0x80000000, ~u & 0xFFFFFFFF, u | 0x80000000)
-    return 0xFFFFFFFF - u
-
-
-def _first_k(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, k: int):
-    """Sort entries by (row, -value, column) and keep the first k of each row.
-
-    Entries must come in ascending column order within each row (``_candidates`` makes them so);
-    float32 values then need one stable sort of a packed (row, -value) key.
-    """
-    if vals.dtype == np.float32:
-        order = np.argsort((rows.astype(np.int64) << 32) | _descending_key(vals), kind="stable")
-    else:
-        order = np.lexsort((cols, -vals, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    first = np.searchsorted(rows, np.arange(n_rows))
-    take = (np.arange(len(rows)) - first[rows]) < k
-    return rows[take], cols[take], vals[take]
-
-
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and values of the ``k`` best columns of each row, best first, ties by lower index.
 
-    Exact, and close to one pass over the scores for wide rows (see ``_candidates``). ``-inf``
+    Exact, in one compiled pass over the scores (:func:`matcher._kernels.top_k_block`). ``-inf``
     marks excluded columns and is returned only when fewer than k columns remain.
     """
+    scores = _checked_scores(scores, k)
+    r_idx, r_val, _, _ = _top_k_block(scores, min(int(k), scores.shape[1]), 0)
+    return r_idx, r_val
+
+
+def top_k_rows_cols(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`top_k` of the rows and of the columns (``top_k(scores.T, k)``) of one matrix, in the
+    same one pass: row indices and values, column indices and values."""
+    scores = _checked_scores(scores, k)
+    return _top_k_block(scores, min(int(k), scores.shape[1]), min(int(k), scores.shape[0]))
+
+
+def _checked_scores(scores: np.ndarray, k: int) -> np.ndarray:
     scores = np.atleast_2d(scores)
     checks = ParamChecks("top_k")
     checks.require(is_int(k) and k >= 0, f"k must be a non-negative int; got {k!r}")
     checks.require(scores.ndim == 2, f"scores must be a 2-D matrix; got {scores.ndim} dimensions")
-    checks.require(np.issubdtype(scores.dtype, np.number), f"scores must be numbers; got dtype {scores.dtype}")
+    checks.require(np.issubdtype(scores.dtype, np.number) and not np.issubdtype(scores.dtype, np.complexfloating), f"scores must be real numbers; got dtype {scores.dtype}")
     checks.done()
     if np.issubdtype(scores.dtype, np.floating) and np.isnan(scores).any():
         raise ParameterError("scores must not hold NaN (use -inf to exclude a column)")
-    n_rows, n_cols = scores.shape
-    k = min(int(k), n_cols)
-    if k <= 0 or n_rows == 0:
-        return np.empty((n_rows, 0), dtype=np.int64), np.empty((n_rows, 0), dtype=scores.dtype)
-    rows, cols = _candidates(scores, k)
-    _, cols, vals = _first_k(rows, cols, scores[rows, cols], n_rows, k)
-    return cols.reshape(n_rows, k).astype(np.int64), vals.reshape(n_rows, k)
+    return scores
+
+
+def _top_k_block(scores: np.ndarray, k: int, k_cols: int):
+    from matcher import _kernels
+
+    if scores.dtype in (np.float32, np.float64, np.int64, np.uint64):
+        return _kernels.top_k_block(np.ascontiguousarray(scores), k, k_cols)
+    # Other real kinds (float16, smaller integers) hold exactly in float64: ranked there, values given back in their dtype.
+    r_idx, _, c_idx, _ = _kernels.top_k_block(np.ascontiguousarray(scores, dtype=np.float64), k, k_cols)
+    return r_idx, np.take_along_axis(scores, r_idx, axis=1), c_idx, np.take_along_axis(scores.T, c_idx, axis=1)
 
 
 def rank_matrix(scores: np.ndarray) -> np.ndarray:
@@ -199,8 +156,7 @@ def masked_scores(scorer, rows: slice, eu_mask: np.ndarray | None, ca_mask: np.n
 
 def _top_k_task(scorer, rows: slice, eu_mask, ca_mask, k: int, exclude=None, keep: bool = False):
     signals, scores = masked_scores(scorer, rows, eu_mask, ca_mask, exclude)
-    r_idx, r_val = top_k(scores, k)
-    c_idx, c_val = top_k(scores.T, k)
+    r_idx, r_val, c_idx, c_val = top_k_rows_cols(scores, k)
     r_sig = {name: np.take_along_axis(v, r_idx, axis=1) for name, v in signals.items()}
     c_sig = {name: v[c_idx, np.arange(v.shape[1])[:, None]] for name, v in signals.items()}
     return r_idx, r_val, r_sig, c_idx + rows.start, c_val, c_sig, (scores if keep else None)

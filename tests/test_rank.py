@@ -44,3 +44,34 @@ def test_wide_rows_take_the_prefiltered_path_exactly(rows, cols, k):
     np.testing.assert_array_equal(idx, brute_top_k(scores, k))
     idx_t, _ = top_k(scores.T.copy().T, k)  # same data through a non-contiguous view
     np.testing.assert_array_equal(idx_t, idx)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int64, np.int16, np.uint8])
+@pytest.mark.parametrize(("k", "shape"), [(3, (9, 7)), (10, (4, 6)), (1, (1, 5)), (0, (3, 3))])
+def test_top_k_rows_cols_equals_brute_force_both_ways(dtype, k, shape):
+    from matcher.rank import top_k_rows_cols
+
+    rng = np.random.default_rng(k + shape[0])
+    scores = rng.integers(0, 3, size=shape).astype(dtype)  # many ties
+    if np.issubdtype(dtype, np.floating):
+        scores[0, ::2] = -np.inf
+        scores[-1, 0] = -0.0  # equal to 0.0: ties by index
+    r_idx, r_val, c_idx, c_val = top_k_rows_cols(scores, k)
+    exact = scores.astype(np.float64)  # the oracle negates values: unsigned ones would wrap
+    np.testing.assert_array_equal(r_idx, brute_top_k(exact, min(k, shape[1])).reshape(shape[0], -1))
+    np.testing.assert_array_equal(c_idx, brute_top_k(exact.T, min(k, shape[0])).reshape(shape[1], -1))
+    assert r_val.dtype == c_val.dtype == scores.dtype
+    np.testing.assert_array_equal(r_val, np.take_along_axis(scores, r_idx, axis=1))
+    np.testing.assert_array_equal(c_val, np.take_along_axis(scores.T, c_idx, axis=1))
+    idx, val = top_k(scores, k)
+    np.testing.assert_array_equal(idx, r_idx)
+    np.testing.assert_array_equal(val, r_val)
+
+
+def test_top_k_rejects_nan_and_complex_scores():
+    from matcher.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="must not hold NaN"):
+        top_k(np.array([[0.1, np.nan]]), 1)
+    with pytest.raises(ParameterError, match="scores must be real numbers; got dtype complex128"):
+        top_k(np.array([[1 + 2j]]), 1)
