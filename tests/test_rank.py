@@ -35,7 +35,7 @@ def test_rank_matrix_and_reciprocal():
 
 
 @pytest.mark.parametrize(("rows", "cols", "k"), [(30, 5003, 20), (7, 2048, 1), (12, 1601, 50)])
-def test_wide_rows_take_the_prefiltered_path_exactly(rows, cols, k):
+def test_wide_rows_with_heavy_ties_and_views_are_exact(rows, cols, k):
     rng = np.random.default_rng(cols)
     scores = np.round(rng.random((rows, cols)), 2)  # heavy ties
     scores[0, :] = 0.5  # a row that is all ties
