@@ -405,9 +405,7 @@ class Matcher:
         at = pairs.position(*d.pair(q, cand))
         query_side, cand_side = (self.eu_, self.ca_) if d.query == "eu" else (self.ca_, self.eu_)
         score_rank = (pairs.rank_eu_to_ca if d.query == "eu" else pairs.rank_ca_to_eu)[at] if proposals.diversity else None
-        step = max(len(q), 1) if rows is None else rows
-        for start in range(0, max(len(q), 1), step):
-            part = slice(start, start + step)
+        for part in _pieces(len(q), rows):
             yield _direction_table(query_side, q[part], r[part], cand_side, cand[part], pairs, at[part], None if score_rank is None else score_rank[part])
 
     def pairings(self, k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
@@ -432,9 +430,8 @@ class Matcher:
         recip = reciprocal_score(pairs.rank_eu_to_ca, pairs.rank_ca_to_eu)
         eu_rank, ca_rank = (_id_order(side) for side in (self.eu_, self.ca_))
         order = np.lexsort((ca_rank[pairs.ca_idx], eu_rank[pairs.eu_idx], -pairs.score, -recip))
-        step = max(len(order), 1) if rows is None else rows
-        for start in range(0, max(len(order), 1), step):
-            at = order[start : start + step]
+        for part in _pieces(len(order), rows):
+            at = order[part]
             eu = _profile_columns("eu", self.eu_, pairs.eu_idx[at])
             ca = _profile_columns("ca", self.ca_, pairs.ca_idx[at])
             columns = {
@@ -655,6 +652,12 @@ def _masked_row(scorer: Scorer, rows: slice, q: int, ca_mask: np.ndarray, exclud
     if exclude is not None:
         scores[exclude[1][exclude[0] == q]] = -np.inf
     return scores[None, :]
+
+
+def _pieces(n: int, rows: int | None) -> list[slice]:
+    """Consecutive slices of at most ``rows`` of ``n`` table rows (None: one slice); at least one, empty when ``n`` is 0."""
+    step = max(n, 1) if rows is None else rows
+    return [slice(start, start + step) for start in range(0, max(n, 1), step)]
 
 
 def _id_order(profiles: Sequence[Profile]) -> np.ndarray:
