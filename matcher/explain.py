@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from matcher.corpus import Profile, Taxonomy
-from matcher.score import SIGNALS
+from matcher.score import SIGNALS, row_dots
 
 __all__ = [
     "CA_TO_EU",
@@ -110,7 +110,7 @@ def evidence_pairs(eu_sentences: Sequence[str], ca_sentences: Sequence[str], eu_
     """The ``n`` most similar sentence pairs, each sentence used at most once, best first."""
     if not len(eu_sentences) or not len(ca_sentences):
         return ()
-    sim = eu_vecs @ ca_vecs.T
+    sim = row_dots(eu_vecs, ca_vecs)
     picks = _greedy_pairs(sim.astype(np.float64)[None], n)
     return _evidence_of(eu_sentences, ca_sentences, picks[0][0], picks[1][0], picks[2][0])
 
@@ -494,7 +494,7 @@ def _evidence_chunk(eu, ei, ca, ci, n: int = 3) -> tuple[np.ndarray, np.ndarray,
         for p in range(start, stop):
             i, j = int(ei[p]), int(ci[p])
             if ne[p] and nc[p]:
-                stack[p - start, : ne[p], : nc[p]] = eu.sentence_vectors[i] @ ca.sentence_vectors[j].T
+                stack[p - start, : ne[p], : nc[p]] = row_dots(eu.sentence_vectors[i], ca.sentence_vectors[j])
         for whole, got in zip(out, _greedy_pairs(stack, n), strict=True):
             whole[start:stop] = got
         start = stop

@@ -24,6 +24,7 @@ __all__ = [
     "lexical_similarity",
     "normalize_rows",
     "related_sectors",
+    "row_dots",
     "sector_overlap",
 ]
 
@@ -59,10 +60,23 @@ def _pair_shapes(what: str, **pairs: tuple) -> None:
     checks.done()
 
 
+def row_dots(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``left @ right.T`` of float32 rows, multiplied in float64 and rounded once to float32.
+
+    BLAS picks its kernel and summation order by the shapes and by where a row falls in its tiles,
+    so a float32 product can differ in the last bit when the same row sits in another block, a new
+    profile is appended to a side, or another CPU runs another kernel. In float64 those differences are about 1e-16; rounding to
+    float32 erases them except for a value within that distance of a float32 rounding boundary (a
+    few cells in 10^8): a pair's value does not depend on which other rows are scored with it, nor on the CPU.
+    """
+    out = np.asarray(left, dtype=np.float64) @ np.asarray(right, dtype=np.float64).T
+    return out.astype(np.float32)
+
+
 def cosine_similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Cosine similarity of every left row with every right row, clipped to [0, 1]."""
     _pair_shapes("cosine_similarity", rows=(left, right))
-    sim = normalize_rows(left) @ normalize_rows(right).T
+    sim = row_dots(normalize_rows(left), normalize_rows(right))
     return np.clip(sim, 0.0, 1.0, out=sim)
 
 
@@ -97,7 +111,8 @@ def related_sectors(eu_fine: np.ndarray, ca_fine: np.ndarray, relatedness: np.nd
     checks = ParamChecks("related_sectors")
     checks.require(shape_of(relatedness) == (n, n), f"related_sectors: relatedness must be a {n} x {n} matrix over the fine sectors; got shape {shape_of(relatedness)}")
     checks.done()
-    sim = _share_rows(eu_fine) @ (_share_rows(ca_fine) @ np.asarray(relatedness, dtype=np.float32)).T
+    ca_related = _share_rows(ca_fine).astype(np.float64) @ np.asarray(relatedness, dtype=np.float64)
+    sim = row_dots(_share_rows(eu_fine), ca_related)
     return np.clip(sim, 0.0, 1.0, out=sim)
 
 
