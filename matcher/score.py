@@ -65,9 +65,10 @@ def row_dots(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
     BLAS picks its kernel and summation order by the shapes and by where a row falls in its tiles,
     so a float32 product can differ in the last bit when the same row sits in another block, a new
-    profile is appended to a side, or another CPU runs another kernel. In float64 those differences are about 1e-16; rounding to
-    float32 erases them except for a value within that distance of a float32 rounding boundary (a
-    few cells in 10^8): a pair's value does not depend on which other rows are scored with it, nor on the CPU.
+    profile is appended to a side, or another CPU runs another kernel. In float64 those differences
+    are about 1e-16; rounding to float32 erases them except for a value within that distance of a
+    float32 rounding boundary (a few cells in 10^8): a pair's value does not depend on which other
+    rows are scored with it, nor on the CPU.
     """
     out = np.asarray(left, dtype=np.float64) @ np.asarray(right, dtype=np.float64).T
     return out.astype(np.float32)
