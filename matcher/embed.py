@@ -27,6 +27,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,6 +232,10 @@ class SentenceTransformerBackend:
         """Nothing to learn; present so both backends share one interface."""
         return self
 
+    def start_fit(self, texts: Sequence[str], executor: Executor | None = None) -> Future:
+        """:meth:`fit` as a future (already done: there is nothing to learn)."""
+        return _done(self.fit(texts))
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
@@ -261,17 +266,31 @@ class TfidfBackend:
         self.n_iter = n_iter
 
     def fit(self, texts: Sequence[str]) -> TfidfBackend:
+        return self.start_fit(texts).result()
+
+    def start_fit(self, texts: Sequence[str], executor: Executor | None = None) -> Future:
+        """Fit the vectorizer now and the SVD on ``executor`` (here when None): the future gives
+        the fitted backend. The SVD is sparse products and LAPACK, which release the GIL, so the
+        caller builds other features meanwhile (:meth:`matcher.Matcher.fit` does); use the
+        backend only once the future is done. The fitted state is the same either way."""
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
+        from threadpoolctl import threadpool_limits
 
         self.vectorizer_ = TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1, dtype=np.float32)
         x = self.vectorizer_.fit_transform(texts)
         k = max(1, min(self.n_components, x.shape[0] - 1, x.shape[1] - 1))
-        with np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a degenerate tiny corpus: unused
-            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=self.n_iter).fit(x)
         corpus_hash = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
-        self.identity = f"tfidf-lsa:{k}:{corpus_hash}"
-        return self
+
+        def reduce() -> TfidfBackend:
+            # One BLAS thread: LAPACK's factorisations round differently by thread count, so this
+            # gives the same vectors whatever the machine's cores, and leaves the caller a core.
+            with threadpool_limits(1, user_api="blas"), np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a degenerate tiny corpus: unused
+                self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=self.n_iter).fit(x)
+            self.identity = f"tfidf-lsa:{k}:{corpus_hash}"
+            return self
+
+        return executor.submit(reduce) if executor is not None else _done(reduce())
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not hasattr(self, "svd_"):
@@ -281,6 +300,13 @@ class TfidfBackend:
         z = self.svd_.transform(self.vectorizer_.transform(texts)).astype(np.float32)
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         return np.divide(z, norms, out=np.zeros_like(z), where=norms > 0)
+
+
+def _done(value) -> Future:
+    """A future that already holds ``value``."""
+    done: Future = Future()
+    done.set_result(value)
+    return done
 
 
 def make_backend(backend: str, model: str | Path | None = None, show_progress: bool = False):
@@ -352,11 +378,15 @@ def embed_documents(backend, sentences_per_doc: Sequence[Sequence[str]], cache: 
     vectors, stats = encode_pieces(backend, pieces, cache, client)
     dim = vectors.shape[1]
     weights = np.array([len(p.split()) for p in pieces], dtype=np.float32)
+    owner = np.array(owners, dtype=np.int64).reshape(-1, 2)
+    counts = np.array([len(s) for s in sentences_per_doc], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    # np.add.at adds piece by piece in piece order: the sums of a loop over the pieces, bit for bit.
     docs = np.zeros((len(sentences_per_doc), dim), dtype=np.float32)
-    sent_vecs = [np.zeros((len(s), dim), dtype=np.float32) for s in sentences_per_doc]
-    for (d, s), vec, w in zip(owners, vectors, weights, strict=True):
-        docs[d] += w * vec
-        sent_vecs[d][s] += vec
+    np.add.at(docs, owner[:, 0], weights[:, None] * vectors)
+    flat = np.zeros((int(starts[-1]), dim), dtype=np.float32)
+    np.add.at(flat, starts[owner[:, 0]] + owner[:, 1], vectors)
     from matcher.score import normalize_rows
 
-    return normalize_rows(docs), [normalize_rows(v) for v in sent_vecs], stats
+    flat = normalize_rows(flat)
+    return normalize_rows(docs), [flat[a:b] for a, b in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)], stats

@@ -154,7 +154,9 @@ def language_overlap(eu_lang: np.ndarray, ca_lang: np.ndarray, common: np.ndarra
         raise ParameterError(f"language_overlap: common must mark each of the {eu_lang.shape[1]} language columns; got shape {common.shape}")
     any_shared = (eu_lang @ ca_lang.T) > 0
     own_shared = (eu_lang[:, ~common] @ ca_lang[:, ~common].T) > 0
-    return np.where(own_shared, 1.0, np.where(any_shared, COMMON_ONLY, 0.0)).astype(np.float32)
+    out = np.where(any_shared, np.float32(COMMON_ONLY), np.float32(0.0))  # float32 throughout: no float64 block
+    out[own_shared] = 1.0
+    return out
 
 
 def declared_interest(eu_targets_ca: np.ndarray, eu_country: np.ndarray, ca_targets: np.ndarray) -> np.ndarray:

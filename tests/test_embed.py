@@ -93,6 +93,54 @@ def test_document_vector_is_word_weighted_mean_of_pieces(tmp_path):
     assert sents[0].shape == (2, 8)
 
 
+def test_document_and_sentence_vectors_equal_a_loop_over_the_pieces_bit_for_bit():
+    # Repeated sentences, a long one windowed into three pieces, an empty document.
+    long = " ".join(f"w{i}" for i in range(300))
+    docs_in = [["one two three.", "four.", "one two three."], [long, "five six."], [], ["four."]]
+    backend = CountingBackend()
+    docs, sents, _ = embed_documents(backend, docs_in, None)
+    # The oracle: each piece added in turn, as the encoder's pieces come.
+    dim = 8
+    want_docs = np.zeros((len(docs_in), dim), np.float32)
+    for d, sentences in enumerate(docs_in):
+        want_sents = np.zeros((len(sentences), dim), np.float32)
+        for s, sentence in enumerate(sentences):
+            for piece in split_long(sentence):
+                vec = backend.encode([piece])[0]
+                want_docs[d] += np.float32(len(piece.split())) * vec
+                want_sents[s] += vec
+        norms = np.linalg.norm(want_sents, axis=1, keepdims=True)
+        want_sents = np.divide(want_sents, norms, out=np.zeros_like(want_sents), where=norms > 0)
+        assert sents[d].dtype == np.float32 and sents[d].shape == (len(sentences), dim)
+        assert np.array_equal(sents[d], want_sents)
+    norms = np.linalg.norm(want_docs, axis=1, keepdims=True)
+    assert np.array_equal(docs, np.divide(want_docs, norms, out=np.zeros_like(want_docs), where=norms > 0))
+    assert not docs[2].any()
+
+
+def test_tfidf_backend_vectors_do_not_depend_on_the_blas_thread_count(bundled):
+    from threadpoolctl import threadpool_limits
+
+    texts = [p.description for p in (*bundled.eu, *bundled.ca)]
+    got = []
+    for threads in (1, 2, 4):
+        with threadpool_limits(threads, user_api="blas"):
+            got.append(TfidfBackend().fit(texts).encode(texts))
+    assert all(np.array_equal(got[0], z) for z in got[1:])
+
+
+def test_tfidf_backend_fitted_on_an_executor_equals_fit(bundled):
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [p.description for p in (*bundled.eu, *bundled.ca)]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fitting = TfidfBackend().start_fit(texts, pool)
+        backend = fitting.result()
+    plain = TfidfBackend().fit(texts)
+    assert backend.identity == plain.identity
+    assert np.array_equal(backend.encode(texts[:50]), plain.encode(texts[:50]))
+
+
 def test_model_path_errors(tmp_path):
     with pytest.raises(ModelError, match="does not exist or is not a folder"):
         _ = SentenceTransformerBackend(tmp_path / "missing").identity
