@@ -176,32 +176,39 @@ def _pick_terms(eu_lex, ei: np.ndarray, ca_lex, ci: np.ndarray, eu_profiles, ca_
 
     keywords = {} if keywords is None else keywords
     index, vocab = lexicon.index_, lexicon.vocabulary_
-    shared, kw_terms, ban_words, kw_ptr, ban_ptr = [], [], [], [0], [0]
-    for i, j in zip(ei.tolist(), ci.tolist(), strict=True):
-        kw_e = keywords.get(("eu", i))
-        if kw_e is None:
-            kw_e = keywords[("eu", i)] = {k.lower() for k in eu_profiles[i].keywords}
-        kw_c = keywords.get(("ca", j))
-        if kw_c is None:
-            kw_c = keywords[("ca", j)] = {k.lower() for k in ca_profiles[j].keywords}
-        both = sorted(kw_e & kw_c) if kw_e and kw_c else []
-        shared.append(both)
-        for kw in both:
+    ei_list, ci_list = ei.tolist(), ci.tolist()
+    # Each profile's lower-cased keyword set, found once (per side: row -> set).
+    sets = []
+    for side, rows, profiles in (("eu", ei_list, eu_profiles), ("ca", ci_list, ca_profiles)):
+        known = keywords.setdefault(side, {})
+        for i in set(rows).difference(known):
+            known[i] = frozenset(k.lower() for k in profiles[i].keywords)
+        sets.append(known)
+    eu_kw, ca_kw = sets
+    none: tuple[str, ...] = ()
+    shared = [tuple(sorted(both)) if (both := eu_kw[i] & ca_kw[j]) else none for i, j in zip(ei_list, ci_list, strict=True)]
+    # Per pair: the shared keywords that are terms, and the words they ban (pointers into flat lists).
+    kw_terms, ban_words = [], []
+    kw_count, ban_count = np.zeros(len(shared), np.int64), np.zeros(len(shared), np.int64)
+    for p in (p for p, both in enumerate(shared) if both):
+        for kw in shared[p]:
             t = index.get(kw)
             if t is not None:
                 kw_terms.append(t)
-            ban_words.extend(w for w in (index.get(x) for x in kw.split()) if w is not None)
-        kw_ptr.append(len(kw_terms))
-        ban_ptr.append(len(ban_words))
+                kw_count[p] += 1
+            words = [w for w in (index.get(x) for x in kw.split()) if w is not None]
+            ban_words.extend(words)
+            ban_count[p] += len(words)
+    kw_ptr, ban_ptr = (np.concatenate([[0], np.cumsum(c)]).astype(np.int64) for c in (kw_count, ban_count))
     e, c = (x if x.has_sorted_indices else x.sorted_indices() for x in (eu_lex, ca_lex))
-    limit = np.array([n - len(kw) for kw in shared], dtype=np.int64)
+    limit = n - np.fromiter(map(len, shared), dtype=np.int64, count=len(shared))
     picks = _kernels.pick_terms(
         e.indptr, e.indices, e.data, c.indptr, c.indices, c.data, np.asarray(ei, np.int64), np.asarray(ci, np.int64), lexicon.term_words_,
-        np.array(kw_ptr, np.int64), np.array(kw_terms, np.int64), np.array(ban_ptr, np.int64), np.array(ban_words, np.int64), limit, n,
+        kw_ptr, np.array(kw_terms, np.int64), ban_ptr, np.array(ban_words, np.int64), limit, n,
     )
     got = picks >= 0
     names = iter(vocab[picks[got]].tolist())  # the picked terms, row by row in pick order
-    return [tuple(kw[:n]) + tuple(itertools.islice(names, m)) for kw, m in zip(shared, got.sum(axis=1).tolist(), strict=True)]
+    return [kw[:n] + tuple(itertools.islice(names, m)) for kw, m in zip(shared, got.sum(axis=1).tolist(), strict=True)]
 
 
 def summarise(
@@ -217,7 +224,10 @@ def summarise(
         out.append(f"same priority area: {', '.join(shared_areas)}")
     if related:
         out.append(f"related sectors: {related[0]}")
-    for name in sorted((n for n in ("semantic", "lexical") if n in parts), key=lambda n: -parts[n][1]):
+    names = [n for n in ("semantic", "lexical") if n in parts]
+    if len(names) == 2 and parts["lexical"][1] > parts["semantic"][1]:  # the larger contribution first; semantic on a tie
+        names.reverse()
+    for name in names:
         out.append(f"{SIGNALS[name]} {parts[name][0]:.2f}")
     if terms:
         out.append(f"shared terms: {', '.join(terms[:5])}")
