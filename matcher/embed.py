@@ -27,7 +27,6 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Sequence
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -232,9 +231,6 @@ class SentenceTransformerBackend:
         """Nothing to learn; present so both backends share one interface."""
         return self
 
-    def start_fit(self, texts: Sequence[str], executor: Executor | None = None) -> Future:
-        """:meth:`fit` as a future (already done: there is nothing to learn)."""
-        return _done(self.fit(texts))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -266,13 +262,6 @@ class TfidfBackend:
         self.n_iter = n_iter
 
     def fit(self, texts: Sequence[str]) -> TfidfBackend:
-        return self.start_fit(texts).result()
-
-    def start_fit(self, texts: Sequence[str], executor: Executor | None = None) -> Future:
-        """Fit the vectorizer now and the SVD on ``executor`` (here when None): the future gives
-        the fitted backend. The SVD is sparse products and LAPACK, which release the GIL, so the
-        caller builds other features meanwhile (:meth:`matcher.Matcher.fit` does); use the
-        backend only once the future is done. The fitted state is the same either way."""
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
         from threadpoolctl import threadpool_limits
@@ -280,17 +269,13 @@ class TfidfBackend:
         self.vectorizer_ = TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1, dtype=np.float32)
         x = self.vectorizer_.fit_transform(texts)
         k = max(1, min(self.n_components, x.shape[0] - 1, x.shape[1] - 1))
+        # One BLAS thread: LAPACK's factorisations round differently by thread count, so the
+        # vectors do not depend on the BLAS thread count (the machine's cores); here it is no slower.
+        with threadpool_limits(1, user_api="blas"), np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a degenerate tiny corpus: unused
+            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=self.n_iter).fit(x)
         corpus_hash = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
-
-        def reduce() -> TfidfBackend:
-            # One BLAS thread: LAPACK's factorisations round differently by thread count, so this
-            # gives the same vectors whatever the machine's cores, and leaves the caller a core.
-            with threadpool_limits(1, user_api="blas"), np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a degenerate tiny corpus: unused
-                self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=self.n_iter).fit(x)
-            self.identity = f"tfidf-lsa:{k}:{corpus_hash}"
-            return self
-
-        return executor.submit(reduce) if executor is not None else _done(reduce())
+        self.identity = f"tfidf-lsa:{k}:{corpus_hash}"
+        return self
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not hasattr(self, "svd_"):
@@ -300,13 +285,6 @@ class TfidfBackend:
         z = self.svd_.transform(self.vectorizer_.transform(texts)).astype(np.float32)
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         return np.divide(z, norms, out=np.zeros_like(z), where=norms > 0)
-
-
-def _done(value) -> Future:
-    """A future that already holds ``value``."""
-    done: Future = Future()
-    done.set_result(value)
-    return done
 
 
 def make_backend(backend: str, model: str | Path | None = None, show_progress: bool = False):

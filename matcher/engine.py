@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -180,18 +179,16 @@ class Matcher:
                 raise CorpusError(f"corpus {corpus.path!r} has no {side} profiles; the matcher needs at least one profile on each side")
         profiles = (*eu, *ca)
         descriptions = [p.description for p in profiles]
-        # The backend's fit (the tfidf backend's SVD, outside the GIL) runs beside the features.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-fit") as pool:
-            fitting = backend.start_fit(descriptions, pool)
-            sentences = [split_sentences(d) for d in descriptions]
-            space = FeatureSpace()
-            lex = space.fit_transform(corpus)
-            fitting.result()
+        backend.fit(descriptions)
         cache = None
         if self.cache and backend.name != "tfidf":
             cache = EmbeddingCache(Path(self.cache_path) if self.cache_path else cache_dir() / "embeddings", backend.identity)
+        sentences = [split_sentences(d) for d in descriptions]
         docs, sent_vecs, stats = embed_documents(backend, sentences, cache, client=self.client)
         log.info("encoded %d new sentences, %d from cache, in %.2fs", stats.encoded, stats.cached, stats.seconds)
+
+        space = FeatureSpace()
+        lex = space.fit_transform(corpus)
         targets = corpus.declared_targets
         n_eu = len(eu)
         eu_f = space.side(eu, [targets[p.id] for p in eu], docs[:n_eu], sentences[:n_eu], sent_vecs[:n_eu], lex[:n_eu])

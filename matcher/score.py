@@ -90,7 +90,9 @@ def sector_overlap(eu_fine: np.ndarray, ca_fine: np.ndarray, eu_area: np.ndarray
     _pair_shapes("sector_overlap", fine_sectors=(eu_fine, ca_fine), areas=(eu_area, ca_area))
     fine = cosine_similarity(eu_fine, ca_fine)
     area = cosine_similarity(eu_area, ca_area)
-    return (FINE_SHARE * fine + (1.0 - FINE_SHARE) * area).astype(np.float32)
+    out = np.multiply(fine, FINE_SHARE, out=fine)  # float32 in place: FINE_SHARE * fine + (1 - FINE_SHARE) * area, no copies
+    out += (1.0 - FINE_SHARE) * area
+    return out
 
 
 def _share_rows(x: np.ndarray) -> np.ndarray:

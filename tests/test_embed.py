@@ -129,18 +129,6 @@ def test_tfidf_backend_vectors_do_not_depend_on_the_blas_thread_count(bundled):
     assert all(np.array_equal(got[0], z) for z in got[1:])
 
 
-def test_tfidf_backend_fitted_on_an_executor_equals_fit(bundled):
-    from concurrent.futures import ThreadPoolExecutor
-
-    texts = [p.description for p in (*bundled.eu, *bundled.ca)]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        fitting = TfidfBackend().start_fit(texts, pool)
-        backend = fitting.result()
-    plain = TfidfBackend().fit(texts)
-    assert backend.identity == plain.identity
-    assert np.array_equal(backend.encode(texts[:50]), plain.encode(texts[:50]))
-
-
 def test_model_path_errors(tmp_path):
     with pytest.raises(ModelError, match="does not exist or is not a folder"):
         _ = SentenceTransformerBackend(tmp_path / "missing").identity
