@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.rank import rank_matrix, reciprocal_score, top_k
+from matcher.errors import ParameterError
+from matcher.rank import BlockRunner, rank_matrix, reciprocal_score, top_k
 
 
 def brute_top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -75,3 +76,44 @@ def test_top_k_rejects_nan_and_complex_scores():
         top_k(np.array([[0.1, np.nan]]), 1)
     with pytest.raises(ParameterError, match="scores must be real numbers; got dtype complex128"):
         top_k(np.array([[1 + 2j]]), 1)
+
+
+class _Blocks:
+    """The one thing BlockRunner reads of a scorer here: nothing (the tasks get the rows)."""
+
+
+def _slow_start(scorer, rows, delays):
+    import time
+
+    time.sleep(delays[rows.start])
+    return rows.start
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_block_runner_yields_results_in_block_order_whatever_finishes_first(threads):
+    blocks = [slice(s, s + 1) for s in range(12)]
+    delays = {s: 0.02 * ((s * 7) % 5) for s in range(12)}  # later blocks often finish first
+    got = list(BlockRunner(threads=threads).map(_slow_start, _Blocks(), blocks, delays))
+    assert got == list(range(12))
+
+
+def test_block_runner_stops_cleanly_when_the_caller_stops_early():
+    blocks = [slice(s, s + 1) for s in range(50)]
+    it = BlockRunner(threads=2).map(_slow_start, _Blocks(), blocks, dict.fromkeys(range(50), 0.01))
+    assert next(it) == 0 and next(it) == 1
+    it.close()  # the pool is shut down and the queued blocks cancelled, not run
+
+
+def _failing(scorer, rows):
+    if rows.start == 3:
+        raise ParameterError("block 3 failed")
+    return rows.start
+
+
+def test_block_runner_raises_a_tasks_error_in_block_order():
+    from matcher.errors import ParameterError as Err
+    got = []
+    with pytest.raises(Err, match="block 3 failed"):
+        for start in BlockRunner(threads=2).map(_failing, _Blocks(), [slice(s, s + 1) for s in range(8)]):
+            got.append(start)
+    assert got == [0, 1, 2]

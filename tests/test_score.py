@@ -9,7 +9,7 @@ from scipy import sparse
 from matcher.corpus import Profile
 from matcher.errors import ParameterError
 from matcher.features import SideFeatures
-from matcher.rank import pair_stats, rank_matrix, top_k_both_ways
+from matcher.rank import BlockRunner, pair_stats, rank_matrix, top_k_both_ways
 from matcher.score import (
     SIGNALS,
     Scorer,
@@ -177,6 +177,23 @@ def test_blockwise_top_k_and_ranks_equal_dense_ranks(block_rows, k):
     np.testing.assert_array_equal(stats.rank_eu_to_ca, rank_matrix(masked)[i, j])
     np.testing.assert_array_equal(stats.rank_ca_to_eu, rank_matrix(masked.T).T[i, j])
     np.testing.assert_array_equal(stats.score, full[i, j])
+
+
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_block_passes_on_threads_give_the_lists_and_ranks_of_one_thread_bit_for_bit(tfidf_matcher, threads):
+    m = tfidf_matcher
+    scorer = Scorer(m.eu_features_, m.ca_features_, m.weights_.weights, m.weights_.bias, m.features_.lingua_franca_, block_rows=37, relatedness=m.features_.related_)
+    one, many = BlockRunner(threads=1), BlockRunner(threads=threads)
+    a, b = top_k_both_ways(scorer, 7, runner=one), top_k_both_ways(scorer, 7, runner=many)
+    for name in ("row_idx", "row_val", "col_idx", "col_val"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+    assert all(np.array_equal(a.row_sig[n], b.row_sig[n]) and np.array_equal(a.col_sig[n], b.col_sig[n]) for n in SIGNALS)
+    i, j = np.nonzero(np.isfinite(a.row_val))
+    pairs = (i, a.row_idx[i, j])
+    s1, s2 = pair_stats(scorer, *pairs, runner=one), pair_stats(scorer, *pairs, runner=many)
+    for name in ("score", "rank_eu_to_ca", "rank_ca_to_eu"):
+        assert np.array_equal(getattr(s1, name), getattr(s2, name))
+    assert all(np.array_equal(s1.signals[n], s2.signals[n]) for n in SIGNALS)
 
 
 def test_scorer_rejects_bad_blocks(tfidf_matcher):
