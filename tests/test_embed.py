@@ -129,6 +129,32 @@ def test_tfidf_backend_vectors_do_not_depend_on_the_blas_thread_count(bundled):
     assert all(np.array_equal(got[0], z) for z in got[1:])
 
 
+def test_tfidf_backend_is_tfidf_vectorizer_and_truncated_svd_bit_for_bit(bundled):
+    """The backend counts the words the lexical signal found; a plain scikit-learn pipeline on the
+    same texts is the reference: the same TF-IDF rows (values and storage order) and the same vectors."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from threadpoolctl import threadpool_limits
+
+    from matcher.features import words_of
+
+    profiles = bundled.profiles
+    texts = [p.description for p in profiles]
+    ref = TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True, stop_words="english", dtype=np.float32)
+    x = ref.fit_transform(texts)
+    with threadpool_limits(1, user_api="blas"):
+        svd = TruncatedSVD(n_components=128, random_state=0, algorithm="randomized", n_iter=5).fit(x)
+    n = len(profiles)
+    words = words_of([*texts, *(" ".join(p.keywords) for p in profiles)])
+    for backend in (TfidfBackend().fit(texts), TfidfBackend().fit(texts, words=words.joined(range(n)))):
+        assert sorted(backend.index_, key=backend.index_.get) == list(ref.get_feature_names_out())
+        assert np.array_equal(backend.svd_.components_, svd.components_)
+        pieces = [*texts[:30], "Électrique et numérique, the ocean", "nothing known here zzzz"]
+        want = svd.transform(ref.transform(pieces)).astype(np.float32)
+        want = want / np.linalg.norm(want, axis=1, keepdims=True)
+        assert np.array_equal(backend.encode(pieces), np.nan_to_num(want))
+
+
 def test_model_path_errors(tmp_path):
     with pytest.raises(ModelError, match="does not exist or is not a folder"):
         _ = SentenceTransformerBackend(tmp_path / "missing").identity

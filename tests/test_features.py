@@ -92,6 +92,54 @@ def test_term_counts_follow_tokenize_on_random_text(texts):
     _same_counts(texts, {"ab": 0, "ab ab": 1, "ce": 2, "ss": 3})
 
 
+def _words_as_text(words):
+    return [[words.vocab[c] for c in words.codes[a:b].tolist()] for a, b in zip(words.starts[:-1].tolist(), words.starts[1:].tolist(), strict=True)]
+
+
+_TEXT = st.one_of(st.text(max_size=30), st.lists(st.sampled_from([*"ab cé\u0301ÉßİǅŉﬁⅫ①_-.'1Σ", "the", "and", " of "]), max_size=12).map("".join))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_TEXT, st.lists(_TEXT, max_size=3)), max_size=5))
+def test_joined_words_are_the_words_of_the_joined_texts(pairs):
+    from matcher.features import words_of
+
+    heads = [h for h, _ in pairs]
+    tails = [" ".join(t) for _, t in pairs]
+    words = words_of([*heads, *tails])
+    n = len(pairs)
+    assert _words_as_text(words.joined(range(n), range(n, 2 * n))) == _words_as_text(words_of([" ".join([h, *t]) for h, t in pairs]))
+    assert _words_as_text(words.joined(range(n))) == _words_as_text(words_of(heads))
+
+
+def test_counts_from_shared_words_equal_counts_from_the_texts(bundled):
+    from matcher.features import FeatureSpace, lexical_text, term_counts, words_of
+
+    profiles = (*bundled.eu, *bundled.ca)  # FeatureSpace's row order
+    n = len(profiles)
+    words = words_of([*(p.description for p in profiles), *(" ".join(p.keywords) for p in profiles)])
+    lexical = words.joined(range(n), range(n, 2 * n))
+    a, vocab_a = term_counts([lexical_text(p) for p in profiles])
+    b, vocab_b = term_counts(None, words=lexical)
+    assert vocab_a == vocab_b and (a != b).nnz == 0
+    x, y = FeatureSpace().fit_transform(bundled), FeatureSpace().fit_transform(bundled, words=lexical)
+    assert np.array_equal(x.indptr, y.indptr) and np.array_equal(x.indices, y.indices) and np.array_equal(x.data, y.data)
+
+
+def test_seen_order_is_count_vectorizers_order_of_a_rows_terms():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from matcher.features import term_counts
+
+    texts = ["zeta alpha beta alpha", "gamma zeta delta", "beta omega zeta alpha"]
+    ref = CountVectorizer(ngram_range=(1, 2), stop_words=sorted(STOP_WORDS)).fit_transform(texts)
+    counts, _, seen = term_counts(texts, seen_order=True)
+    for row in range(len(texts)):
+        theirs = ref.indices[ref.indptr[row] : ref.indptr[row + 1]]  # CountVectorizer's storage order
+        ours = counts.indices[counts.indptr[row] : counts.indptr[row + 1]]
+        assert ours[np.argsort(seen[ours], kind="stable")].tolist() == theirs.tolist()
+
+
 @given(st.text(max_size=40))
 def test_fold_drops_combining_marks_then_lowers(text):
     import unicodedata
