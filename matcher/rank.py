@@ -156,7 +156,6 @@ class BlockRunner:
             if bar is not None:
                 bar.close()
 
-
     def _local(self, fn: Callable, scorer, blocks: Sequence[slice], args: tuple) -> Iterator:
         threads = local_threads() if self.threads is None else int(self.threads)
         if threads <= 1 or len(blocks) <= 1:
