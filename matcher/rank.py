@@ -111,8 +111,9 @@ def local_threads() -> int:
     return max(1, min(cpus, MAX_THREADS))
 
 
-# Most threads a local block pass runs (each holds one block's signals: about 150 MB at 4 million cells).
-MAX_THREADS = 8
+# Most threads a local block pass runs: each holds one block's signals and scores (about 200 MB at
+# 4 million cells), so more would push the 100,000 x 10,000 run's peak memory up; taskset limits them further.
+MAX_THREADS = 4
 
 
 class BlockRunner:
