@@ -30,11 +30,15 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from matcher.errors import ModelError, ParameterError
 from matcher.write import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from matcher.features import Words
 
 __all__ = [
     "BACKENDS",
@@ -228,10 +232,9 @@ class SentenceTransformerBackend:
                 raise ModelError(f"could not load a sentence-transformers model from {str(path)!r}: {exc}") from exc
         return self._model
 
-    def fit(self, texts: Sequence[str], words=None) -> SentenceTransformerBackend:
+    def fit(self, texts: Sequence[str], words: Words | None = None) -> SentenceTransformerBackend:
         """Nothing to learn; present so both backends share one interface."""
         return self
-
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -252,10 +255,11 @@ class TfidfBackend:
 
     The terms are the lexical signal's words (:func:`matcher.features.term_counts`: accents
     folded, words of two or more characters, bigrams) less scikit-learn's English stop words,
-    weighted by scikit-learn's ``TfidfTransformer(sublinear_tf=True)``: the vocabulary
+    weighted by scikit-learn's ``TfidfTransformer(sublinear_tf=True)``: the rows
     ``TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True,
-    stop_words="english")`` finds (a test checks it), from words found once for both signals
-    (:meth:`matcher.Matcher.fit` passes them). The SVD is scikit-learn's randomized one (Halko et
+    stop_words="english")`` gives (a test checks them on the bundled corpus; the two fold accents
+    and case in the other order, which could differ only for rare characters), from words found once for
+    both signals (:meth:`matcher.Matcher.fit` passes them). The SVD is scikit-learn's randomized one (Halko et
     al.; ``n_iter`` power iterations, fixed ``random_state``) on float32 rows: deterministic, and
     about three times faster than ARPACK at 12,000 profiles (see the README's speed section)."""
 
@@ -266,7 +270,7 @@ class TfidfBackend:
         self.random_state = random_state
         self.n_iter = n_iter
 
-    def fit(self, texts: Sequence[str], words=None) -> TfidfBackend:
+    def fit(self, texts: Sequence[str], words: Words | None = None) -> TfidfBackend:
         """Fit on ``texts``; ``words`` (their :class:`~matcher.features.Words`), when already found."""
         from scipy import sparse
         from sklearn.decomposition import TruncatedSVD
