@@ -275,8 +275,8 @@ class TfidfBackend:
         from scipy import sparse
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
-        from threadpoolctl import threadpool_limits
 
+        from matcher._blas import one_blas_thread
         from matcher.features import term_counts
 
         counts, vocab, seen = term_counts(texts, stop_words=ENGLISH_STOP_WORDS, words=words, seen_order=True)
@@ -291,7 +291,7 @@ class TfidfBackend:
         k = max(1, min(self.n_components, x.shape[0] - 1, x.shape[1] - 1))
         # One BLAS thread: LAPACK's factorisations round differently by thread count, so the
         # vectors do not depend on the BLAS thread count (the machine's cores); here it is no slower.
-        with threadpool_limits(1, user_api="blas"), np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a degenerate tiny corpus: unused
+        with one_blas_thread(), np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a degenerate tiny corpus: unused
             self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=self.n_iter).fit(x)
         corpus_hash = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
         self.identity = f"tfidf-lsa:{k}:{corpus_hash}"

@@ -165,13 +165,13 @@ class BlockRunner:
             return
         from concurrent.futures import ThreadPoolExecutor
 
-        from threadpoolctl import threadpool_limits
+        from matcher._blas import one_blas_thread
 
         pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="matcher-block")
         pending: deque = deque()
         todo = iter(blocks)
         try:
-            with threadpool_limits(1, user_api="blas"):  # the threads are the parallelism: no BLAS threads on top
+            with one_blas_thread():  # the threads are the parallelism: no BLAS threads on top
                 for rows in itertools.islice(todo, threads + 1):
                     pending.append(pool.submit(fn, scorer, rows, *args))
                 while pending:

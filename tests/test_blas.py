@@ -1,0 +1,48 @@
+"""One BLAS thread for a while: overlapping users leave the process's limits as they found them."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from matcher._blas import one_blas_thread
+
+
+def _blas_threads() -> list[int]:
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_overlapping_users_keep_one_thread_until_the_last_leaves_then_restore():
+    np.ones((2, 2)) @ np.ones((2, 2))  # numpy's BLAS is loaded
+    with threadpool_limits(2, user_api="blas"):
+        before = _blas_threads()
+        assert before  # (2 threads where the machine allows: with 1 the test cannot tell the two ways apart)
+        first, second = one_blas_thread(), one_blas_thread()
+        first.__enter__()
+        assert set(_blas_threads()) == {1}
+        second.__enter__()
+        first.__exit__(None, None, None)  # plain threadpool_limits would give the second user 2 threads here
+        assert set(_blas_threads()) == {1}
+        second.__exit__(None, None, None)  # ... and leave the process on 1 here
+        assert _blas_threads() == before
+
+
+def test_block_passes_from_several_threads_restore_the_blas_threads(tfidf_matcher):
+    from matcher.rank import BlockRunner, top_k_both_ways
+    from matcher.score import Scorer
+
+    m = tfidf_matcher
+    scorer = Scorer(m.eu_features_, m.ca_features_, m.weights_.weights, m.weights_.bias, m.features_.lingua_franca_, block_rows=29, relatedness=m.features_.related_)
+    with threadpool_limits(2, user_api="blas"):
+        before = _blas_threads()
+        want = top_k_both_ways(scorer, 5, runner=BlockRunner(threads=1)).row_idx
+        got = []
+        threads = [threading.Thread(target=lambda: got.append(top_k_both_ways(scorer, 5, runner=BlockRunner(threads=2)).row_idx)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert _blas_threads() == before
+    assert len(got) == 3 and all((g == want).all() for g in got)
