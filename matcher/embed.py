@@ -258,10 +258,11 @@ class TfidfBackend:
     weighted by scikit-learn's ``TfidfTransformer(sublinear_tf=True)``: the rows
     ``TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True,
     stop_words="english")`` gives (a test checks them on the bundled corpus; the two fold accents
-    and case in the other order, which could differ only for rare characters), from words found once for
-    both signals (:meth:`matcher.Matcher.fit` passes them). The SVD is scikit-learn's randomized one (Halko et
-    al.; ``n_iter`` power iterations, fixed ``random_state``) on float32 rows: deterministic, and
-    about three times faster than ARPACK at 12,000 profiles (see the README's speed section)."""
+    and case in the other order, which could differ only for rare characters), from words found
+    once for both signals (:meth:`matcher.Matcher.fit` passes them). The SVD is scikit-learn's
+    randomized one (Halko et al.; ``n_iter`` power iterations, fixed ``random_state``) on float32
+    rows: deterministic, and about three times faster than ARPACK at 12,000 profiles (see the
+    README's speed section)."""
 
     name = "tfidf"
 

@@ -31,7 +31,7 @@ from matcher.diversify import check_diversity, diversified_top_k, diversify_top
 from matcher.embed import EmbeddingCache, cache_dir, embed_documents, make_backend
 from matcher.errors import CorpusError, GoldError, NotFittedError, ParameterError, UnknownIdError
 from matcher.explain import CA_TO_EU, DIRECTIONS, EU_TO_CA, Direction, ExplainedPairs, Explanation, explain_batch
-from matcher.features import FeatureSpace, SideFeatures, split_sentences, words_of
+from matcher.features import FeatureSpace, SideFeatures, profile_words, split_sentences
 from matcher.gold import GoldPair, load_gold, load_gold_files
 from matcher.participants import Participant, read_participants
 from matcher.rank import BlockRunner, PairStats, listed_pairs, pair_stats, reciprocal_score, top_k, top_k_both_ways
@@ -179,11 +179,9 @@ class Matcher:
                 raise CorpusError(f"corpus {corpus.path!r} has no {side} profiles; the matcher needs at least one profile on each side")
         profiles = (*eu, *ca)
         descriptions = [p.description for p in profiles]
-        # The words of every description and keyword list, found once: the lexical signal's
-        # TF-IDF (description + keywords) and the tfidf backend's (descriptions) both count them.
-        n = len(profiles)
-        words = words_of([*descriptions, *(" ".join(p.keywords) for p in profiles)])
-        backend.fit(descriptions, words=words.joined(range(n)))
+        # The words are found once: the tfidf backend counts the descriptions', the lexical signal the lexical texts'.
+        description_words, lexical_words = profile_words(profiles)
+        backend.fit(descriptions, words=description_words)
         cache = None
         if self.cache and backend.name != "tfidf":
             cache = EmbeddingCache(Path(self.cache_path) if self.cache_path else cache_dir() / "embeddings", backend.identity)
@@ -192,8 +190,8 @@ class Matcher:
         log.info("encoded %d new sentences, %d from cache, in %.2fs", stats.encoded, stats.cached, stats.seconds)
 
         space = FeatureSpace()
-        lex = space.fit_transform(corpus, words=words.joined(range(n), range(n, 2 * n)))
-        del words
+        lex = space.fit_transform(corpus, words=lexical_words)
+        del description_words, lexical_words
         targets = corpus.declared_targets
         n_eu = len(eu)
         eu_f = space.side(eu, [targets[p.id] for p in eu], docs[:n_eu], sentences[:n_eu], sent_vecs[:n_eu], lex[:n_eu])

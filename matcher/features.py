@@ -23,6 +23,7 @@ __all__ = [
     "Words",
     "area_matrix",
     "lexical_text",
+    "profile_words",
     "sector_matrix",
     "split_sentences",
     "term_counts",
@@ -157,6 +158,14 @@ def words_of(texts: Sequence[str]) -> Words:
     codes = np.concatenate(code_parts) if code_parts else np.zeros(0, np.int64)
     lens = np.concatenate(len_parts) if len_parts else np.zeros(0, np.int64)
     return Words(words, codes, np.concatenate([[0], np.cumsum(lens)]).astype(np.int64))
+
+
+def profile_words(profiles: Sequence[Profile]) -> tuple[Words, Words]:
+    """The :class:`Words` of each profile's description and of its :func:`lexical_text`
+    (description, then keywords), from one pass of the tokenizer over descriptions and keyword lists."""
+    n = len(profiles)
+    words = words_of([*(p.description for p in profiles), *(" ".join(p.keywords) for p in profiles)])
+    return words.joined(range(n)), words.joined(range(n), range(n, 2 * n))
 
 
 def term_counts(

@@ -105,15 +105,15 @@ class PairStats:
     rank_ca_to_eu: np.ndarray
 
 
+# Most threads a local block pass runs: each holds one block's signals and scores (about 200 MB at
+# 4 million cells), so more would push the 100,000 x 10,000 run's peak memory up; taskset limits them further.
+MAX_THREADS = 4
+
+
 def local_threads() -> int:
     """Threads a local block pass uses: the CPUs this process may run on, at most :data:`MAX_THREADS`."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cpus, MAX_THREADS))
-
-
-# Most threads a local block pass runs: each holds one block's signals and scores (about 200 MB at
-# 4 million cells), so more would push the 100,000 x 10,000 run's peak memory up; taskset limits them further.
-MAX_THREADS = 4
 
 
 class BlockRunner:

@@ -113,12 +113,11 @@ def test_joined_words_are_the_words_of_the_joined_texts(pairs):
 
 
 def test_counts_from_shared_words_equal_counts_from_the_texts(bundled):
-    from matcher.features import FeatureSpace, lexical_text, term_counts, words_of
+    from matcher.features import FeatureSpace, lexical_text, profile_words, term_counts
 
     profiles = (*bundled.eu, *bundled.ca)  # FeatureSpace's row order
-    n = len(profiles)
-    words = words_of([*(p.description for p in profiles), *(" ".join(p.keywords) for p in profiles)])
-    lexical = words.joined(range(n), range(n, 2 * n))
+    descriptions, lexical = profile_words(profiles)
+    assert (term_counts(None, words=descriptions)[0] != term_counts([p.description for p in profiles])[0]).nnz == 0
     a, vocab_a = term_counts([lexical_text(p) for p in profiles])
     b, vocab_b = term_counts(None, words=lexical)
     assert vocab_a == vocab_b and (a != b).nnz == 0
