@@ -1,4 +1,5 @@
-"""One BLAS thread for a while, safely when several threads ask at once.
+"""Threads of the numerical work: how many a local pass may use, and one BLAS thread for a while,
+safely when several threads ask at once.
 
 ``threadpoolctl.threadpool_limits`` sets a process-wide limit and restores what it found: two
 overlapping uses from two threads can leave the process on one BLAS thread for good (the second
@@ -7,11 +8,22 @@ restores the first's limit). Here the first user sets the limit and the last one
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["one_blas_thread"]
+__all__ = ["MAX_THREADS", "local_threads", "one_blas_thread"]
+
+# Most threads a local pass runs: each block pass holds one block's signals and scores (about 200 MB
+# at 4 million cells), so more would push the 100,000 x 10,000 run's peak memory up; taskset limits them further.
+MAX_THREADS = 4
+
+
+def local_threads() -> int:
+    """Threads a local pass uses: the CPUs this process may run on, at most :data:`MAX_THREADS`."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, MAX_THREADS))
 
 _lock = threading.Lock()
 _users = 0

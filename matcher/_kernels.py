@@ -1,4 +1,4 @@
-"""Compiled inner loops (numba): exact top-k both ways of a score block, exact ranks of chosen pairs in one pass over a block, the matching terms of pairs, the lexical signal's sparse product and the fused weighted sum.
+"""Compiled inner loops (numba): exact top-k both ways of a score block, exact ranks of chosen pairs in one pass over a block, the matching terms of pairs, the lexical signal's sparse product, the fused weighted sum and sparse x dense products.
 
 Imported lazily (by :func:`matcher.rank.pair_stats` and the explain stage). Compiled code is cached beside this file.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["count_ahead", "pick_terms", "sparse_dot_clipped", "top_k_block", "weighted_sum"]
+__all__ = ["count_ahead", "csr_times_dense", "pick_terms", "sparse_dot_clipped", "top_k_block", "weighted_sum"]
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
@@ -205,6 +205,21 @@ def sparse_dot_clipped(a_ptr, a_idx, a_dat, b_ptr, b_idx, b_dat, n_cols):  # pra
             out[i, j] = x
             acc[j] = 0.0
     return out
+
+
+@nb.njit(nogil=True, cache=True)
+def csr_times_dense(indptr, indices, data, x, out, r0, r1):  # pragma: no cover - compiled
+    """Rows ``r0:r1`` of ``out += A @ x`` for the CSR matrix ``A`` (``indptr``, ``indices``,
+    ``data``) and the dense C-ordered ``x``: each output row adds ``a * x[j]`` over its stored
+    entries in storage order, as scipy's ``csr_matvecs`` does, so the values are scipy's bit for bit."""
+    n_vecs = x.shape[1]
+    for i in range(r0, r1):
+        row = out[i]
+        for jj in range(indptr[i], indptr[i + 1]):
+            a = data[jj]
+            xj = x[indices[jj]]
+            for k in range(n_vecs):
+                row[k] += a * xj[k]
 
 
 @nb.njit(nogil=True, cache=True)

@@ -261,8 +261,9 @@ class TfidfBackend:
     and case in the other order, which could differ only for rare characters), from words found
     once for both signals (:meth:`matcher.Matcher.fit` passes them). The SVD is scikit-learn's
     randomized one (Halko et al.; ``n_iter`` power iterations, fixed ``random_state``) on float32
-    rows: deterministic, and about three times faster than ARPACK at 12,000 profiles (see the
-    README's speed section)."""
+    rows, its sparse products on threads (:mod:`matcher._sparse`): ``TruncatedSVD``'s
+    ``components_`` bit for bit (a test checks), deterministic, and about three times faster than
+    ARPACK at 12,000 profiles (see the README's speed section)."""
 
     name = "tfidf"
 
@@ -274,8 +275,8 @@ class TfidfBackend:
     def fit(self, texts: Sequence[str], words: Words | None = None) -> TfidfBackend:
         """Fit on ``texts``; ``words`` (their :class:`~matcher.features.Words`), when already found."""
         from scipy import sparse
-        from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
+        from sklearn.utils.extmath import svd_flip
 
         from matcher._blas import one_blas_thread
         from matcher.features import term_counts
@@ -291,26 +292,60 @@ class TfidfBackend:
         x = self.tfidf_.fit_transform(counts)
         k = max(1, min(self.n_components, x.shape[0] - 1, x.shape[1] - 1))
         # One BLAS thread: LAPACK's factorisations round differently by thread count, so the
-        # vectors do not depend on the BLAS thread count (the machine's cores); here it is no slower.
-        with one_blas_thread(), np.errstate(divide="ignore", invalid="ignore"):  # explained_variance_ratio_ of a degenerate tiny corpus: unused
-            self.svd_ = TruncatedSVD(n_components=k, random_state=self.random_state, algorithm="randomized", n_iter=self.n_iter).fit(x)
+        # vectors do not depend on the machine's cores.
+        with one_blas_thread():
+            vt = _randomized_components(x, k, self.n_iter, self.random_state)
+        _, vt = svd_flip(None, vt, u_based_decision=False)  # TruncatedSVD's signs
+        # Stored as the transpose of a C-ordered terms x components array: encode's product reads it without a copy.
+        self.components_ = np.ascontiguousarray(vt.T).T
         corpus_hash = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
         self.identity = f"tfidf-lsa:{k}:{corpus_hash}"
         return self
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not hasattr(self, "svd_"):
+        if not hasattr(self, "components_"):
             from matcher.errors import NotFittedError
 
             raise NotFittedError("TfidfBackend is not fitted; call fit(texts) first")
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+        from matcher._sparse import sparse_times_dense
         from matcher.features import term_counts
 
         counts, _ = term_counts(texts, self.index_, stop_words=ENGLISH_STOP_WORDS)
-        z = self.svd_.transform(self.tfidf_.transform(counts.astype(np.float32))).astype(np.float32)
+        z = sparse_times_dense(self.tfidf_.transform(counts.astype(np.float32)), self.components_.T).astype(np.float32)
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         return np.divide(z, norms, out=np.zeros_like(z), where=norms > 0)
+
+
+def _randomized_components(x, k: int, n_iter: int, random_state: int, n_oversamples: int = 10) -> np.ndarray:
+    """The ``k`` right singular vectors (rows) of the sparse ``x`` by scikit-learn's randomized SVD,
+    step for step as ``TruncatedSVD(algorithm="randomized")`` takes them (Halko et al.: random
+    start, ``n_iter`` LU-normalised power iterations, QR, SVD of the projection; a test checks the
+    result bit for bit), but with the sparse products on threads (:func:`matcher._sparse.sparse_times_dense`,
+    scipy's values) and without the transform and variances of the training rows that
+    ``TruncatedSVD.fit`` also computes: scikit-learn's public ``randomized_svd`` turns its input
+    into a scipy matrix, whose products run on one thread."""
+    from scipy import linalg
+
+    from matcher._sparse import sparse_times_dense
+
+    x = x.tocsr()
+    x_t = x.T.tocsr()
+    transpose = x.shape[0] < x.shape[1]  # as scikit-learn: the range of the side with fewer entries
+    a, a_t = (x_t, x) if transpose else (x, x_t)
+    q = np.random.RandomState(random_state).normal(size=(a.shape[1], k + n_oversamples))
+    if a.dtype == np.float32:
+        q = q.astype(np.float32)
+    for _ in range(n_iter):
+        if n_iter > 2:
+            q = linalg.lu(sparse_times_dense(a, q), permute_l=True, check_finite=False)[0]
+            q = linalg.lu(sparse_times_dense(a_t, q), permute_l=True, check_finite=False)[0]
+        else:
+            q = sparse_times_dense(a_t, sparse_times_dense(a, q))
+    q = linalg.qr(sparse_times_dense(a, q), mode="economic", check_finite=False)[0]
+    u_hat, _, vt = linalg.svd(sparse_times_dense(a_t, q).T, full_matrices=False, lapack_driver="gesdd")
+    return (q @ u_hat)[:, :k].T if transpose else vt[:k]
 
 
 def make_backend(backend: str, model: str | Path | None = None, show_progress: bool = False):

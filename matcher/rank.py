@@ -7,13 +7,13 @@ Ties always break by index; callers keep candidates sorted by id, so ties break 
 from __future__ import annotations
 
 import itertools
-import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from matcher._blas import local_threads
 from matcher._checks import ParamChecks, is_int
 from matcher.errors import ParameterError
 
@@ -105,22 +105,11 @@ class PairStats:
     rank_ca_to_eu: np.ndarray
 
 
-# Most threads a local block pass runs: each holds one block's signals and scores (about 200 MB at
-# 4 million cells), so more would push the 100,000 x 10,000 run's peak memory up; taskset limits them further.
-MAX_THREADS = 4
-
-
-def local_threads() -> int:
-    """Threads a local block pass uses: the CPUs this process may run on, at most :data:`MAX_THREADS`."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cpus, MAX_THREADS))
-
-
 class BlockRunner:
     """Runs one function over the scorer's row blocks: here, or on a Dask cluster (``client``),
     with an optional progress bar. Results come back in block order, so merges are exact.
 
-    Here, blocks run on ``threads`` threads (default :func:`local_threads`), each block's BLAS on
+    Here, blocks run on ``threads`` threads (default :func:`matcher._blas.local_threads`: the CPUs, at most 4), each block's BLAS on
     one thread: the block functions are numpy, BLAS and compiled kernels that release the GIL, a
     block's values do not depend on the thread that scores it, and at most ``threads + 1`` blocks
     are in flight, so memory stays bounded. ``threads=1`` runs them one after another."""

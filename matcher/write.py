@@ -22,6 +22,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -224,12 +225,13 @@ def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: boo
         cells = _csv_columns(frame, float_format, lineterminator)
         if cells is None:
             return None
-        head = ",".join(_csv_quoted(pa.array(names, pa.string()), lineterminator).to_pylist()) + lineterminator
+        head = ",".join(pc.binary_join_element_wise(*_csv_quoted(pa.array(names, pa.string()), lineterminator), "").to_pylist()) + lineterminator
         body = b""
         if len(frame):
-            lines = pc.binary_join_element_wise(*cells, ",")
-            lines = pc.binary_join_element_wise(lines, pa.scalar(lineterminator), "")  # each line with its end
-            body = _string_bytes(lines)
+            # Every line in one join: each column's parts, commas between, the line end last.
+            parts = [*itertools.chain.from_iterable((*col, pa.scalar(",")) for col in cells)]
+            parts[-1] = pa.scalar(lineterminator)
+            body = _string_bytes(pc.binary_join_element_wise(*parts, ""))
         return (head.encode("utf-8") if header else b"") + body
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # e.g. lone surrogates, which UTF-8 cannot hold
         return None
@@ -247,21 +249,28 @@ def _string_bytes(cells) -> bytes:
     return b"" if data is None else data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
 
 
-def _csv_quoted(cells, lineterminator: str):
+def _csv_quoted(cells, lineterminator: str) -> tuple:
     """Arrow strings quoted as the csv module's QUOTE_MINIMAL does (a delimiter, a quote or a
-    line-end character inside), quotes inside doubled."""
+    line-end character inside), quotes inside doubled, as the parts that joined give each cell:
+    ``(cells,)`` when none needs quotes, else ``(mark, cells, mark)``, ``mark`` a quote or nothing
+    (long texts are copied once, in the line join, not once per step)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     cells = pc.fill_null(cells, "")
     needs = pc.match_substring_regex(cells, "[,\"" + lineterminator + "]")
-    quoted = pc.binary_join_element_wise(pa.scalar('"'), pc.replace_substring(cells, '"', '""'), pa.scalar('"'), "")
-    return pc.if_else(needs, quoted, cells)
+    if not pc.any(needs).as_py():
+        return (cells,)
+    if pc.any(pc.match_substring(cells, '"')).as_py():
+        cells = pc.replace_substring(cells, '"', '""')
+    mark = pa.scalar('"') if pc.all(needs).as_py() else pc.if_else(needs, '"', "")
+    return (mark, cells, mark)
 
 
 def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list | None:
-    """Each column's cells (Arrow strings) as pandas writes them, NaN and None as empty cells;
-    None when a column is of a kind this writer does not handle."""
+    """Each column's cells as pandas writes them (Arrow strings, as the parts of
+    :func:`_csv_quoted`), NaN and None as empty cells; None when a column is of a kind this writer
+    does not handle."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -272,17 +281,21 @@ def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list |
         dtype = col.dtype
         if dtype == np.float64:
             values = col.to_numpy()
+            fixed = None if float_format is None else _FIXED.fullmatch(float_format)
+            if fixed is not None:  # "%.Nf": formatted with array operations, the same text
+                out.append((fixed_point_cells(values, int(fixed.group(1))),))
+                continue
             # Without a format, pandas' own conversion of a float column; with one, the format per value.
             cells = values.astype(str).tolist() if float_format is None else [float_format % v for v in values.tolist()]
             nan = np.isnan(values)
             if nan.any():
                 for i in np.flatnonzero(nan).tolist():
                     cells[i] = ""
-            out.append(pa.array(cells, pa.string()))
+            out.append((pa.array(cells, pa.string()),))
         elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
-            out.append(pc.cast(pa.array(col.to_numpy()), pa.string()))
+            out.append((pc.cast(pa.array(col.to_numpy()), pa.string()),))
         elif isinstance(dtype, np.dtype) and dtype.kind == "b":
-            out.append(pc.if_else(pa.array(col.to_numpy()), "True", "False"))
+            out.append((pc.if_else(pa.array(col.to_numpy()), "True", "False"),))
         elif isinstance(dtype, pd.StringDtype):  # text kept in Arrow (or as str objects) by pandas: no conversion per cell
             out.append(_csv_quoted(pa.array(col.array).cast(pa.string()), lineterminator))
         elif isinstance(dtype, np.dtype) and dtype.kind == "O":
@@ -297,6 +310,51 @@ def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list |
         else:
             return None
     return out
+
+
+# The float formats fixed_point_cells writes: "%.0f" to "%.9f".
+_FIXED = re.compile(r"%\.([0-9])f")
+
+
+def fixed_point_cells(values, digits: int):
+    """``"%.{digits}f" % v`` of each float64 value as Arrow strings, NaN as an empty cell, built
+    with array operations and the same text, rounding included: Python rounds the exact binary
+    value half to even; here ``v * 10**digits`` is taken exactly as a sum ``p + e`` of two floats
+    (Dekker's product), ``p`` rounded half to even, and a half that ``e`` tips is moved. Values of
+    ``10**digits * |v|`` from 2**52 up (and infinities) are formatted one by one, as Python does."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    v = np.asarray(values, dtype=np.float64)
+    scale = 10.0**digits
+    nan = np.isnan(v)
+    with np.errstate(over="ignore"):  # a huge value times the scale is inf: formatted one by one
+        big = ~nan & ~(np.abs(v) * scale < 2.0**52)
+    w = np.where(nan | big, 0.0, v)
+    # Dekker's exact product: w * scale == p + e (Veltkamp's split of w; scale splits into itself).
+    p = w * scale
+    t = 134217729.0 * w  # 2**27 + 1
+    hi = t - (t - w)
+    lo = w - hi
+    e = -((p - hi * scale) - lo * scale)
+    r = np.rint(p)
+    d = p - r  # exact: -0.5 <= d <= 0.5
+    n = r + ((d == 0.5) & (e > 0)) - ((d == -0.5) & (e < 0))
+    units = np.abs(n).astype(np.int64)
+    whole = pc.cast(pa.array(units // int(scale) if digits else units), pa.string())
+    if digits:
+        frac = pc.utf8_lpad(pc.cast(pa.array(units % int(scale)), pa.string()), digits, "0")
+        whole = pc.binary_join_element_wise(whole, frac, ".")
+    cells = pc.if_else(pa.array(np.signbit(w)), pc.binary_join_element_wise(pa.scalar("-"), whole, ""), whole)
+    if nan.any() or big.any():
+        cells = cells.to_pylist()
+        for i in np.flatnonzero(nan).tolist():
+            cells[i] = ""
+        for i in np.flatnonzero(big).tolist():
+            cells[i] = f"%.{digits}f" % float(v[i])
+        cells = pa.array(cells, pa.string())
+    return cells
 
 
 FORMATS = ("csv", "parquet")

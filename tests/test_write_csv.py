@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from matcher.write import csv_bytes, csv_text, frame_to_csv
+from matcher.write import csv_bytes, csv_text, fixed_point_cells, frame_to_csv
 
 TEXT = st.text(alphabet=st.sampled_from([*'ab ,"\n\r\t;é€😀\u0301x']), max_size=8)
 ANY_TEXT = st.text(alphabet=st.sampled_from([*'a ,"\n\r', "\ud800"]), max_size=4)  # a lone surrogate: pandas' object columns only
@@ -116,3 +119,20 @@ def test_batch_tables_in_pieces_equal_the_whole_tables(tfidf_matcher, size):
     assert not len(none.pairs)
     for pieces in (m.pairing_chunks(none, size), m.direction_chunks(none, "eu_to_ca", size)):
         assert [len(p) for p in pieces] == [0]
+
+
+# Exact binary values on a half of the last written place (ties, rounded half to even), the
+# neighbours of such halves, and values of every size, the largest formatted one by one.
+TIES = st.builds(lambda m, k: m / 2.0**k, st.integers(-(2**40), 2**40), st.integers(0, 40))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(FLOATS, TIES, TIES.map(lambda x: float(np.nextafter(x, np.inf)))), max_size=40), st.integers(0, 9))
+def test_fixed_point_cells_are_pythons_percent_format(values, digits):
+    got = fixed_point_cells(np.array(values, dtype=np.float64), digits).to_pylist()
+    assert got == ["" if math.isnan(v) else f"%.{digits}f" % v for v in values]
+
+
+def test_fixed_point_cells_round_exact_halves_to_even():
+    cells = fixed_point_cells(np.array([0.0078125, -0.0078125, 0.0234375, 2.5, -0.0, -1e-9]), 6).to_pylist()
+    assert cells == ["0.007812", "-0.007812", "0.023438", "2.500000", "-0.000000", "-0.000000"]
