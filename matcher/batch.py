@@ -155,6 +155,7 @@ def build_details(matcher: Matcher, proposals) -> dict:
     scores = [round(x, 6) for x in ex.score.tolist()]
     evidence = _evidence_indices(ex) if ex.evidence is not None else [[] for _ in range(len(ex))]
     ranks = zip(ex.rank_eu_to_ca.tolist(), ex.rank_ca_to_eu.tolist(), strict=True)
+    summaries = ex.summary.to_pylist()
     for p, (i, j, (r_ec, r_ce)) in enumerate(zip(ex.eu_idx.tolist(), ex.ca_idx.tolist(), ranks, strict=True)):
         sectors, _, related = ex.labels[p]
         pairs[f"{eu.profiles[i].id}|{ca.profiles[j].id}"] = {
@@ -166,7 +167,7 @@ def build_details(matcher: Matcher, proposals) -> dict:
             "terms": list(ex.terms[p]),
             "known_partner": ex.known[p],
             "ranks": [r_ec, r_ce],
-            "summary": ex.summary[p],
+            "summary": summaries[p],
         }
     return {
         "signals": dict(SIGNALS),

@@ -172,8 +172,17 @@ class Taxonomy:
 
     def relatedness(self, a: str, b: str) -> float:
         """Documented relatedness of two different fine sectors (0 when unlinked or equal)."""
-        got = self.related.get((a, b))  # one key order is stored
-        return float(self.related.get((b, a), 0.0) if got is None else got)
+        return self.related_to.get(a, {}).get(b, 0.0)
+
+    @cached_property
+    def related_to(self) -> Mapping[str, Mapping[str, float]]:
+        """Each fine sector's documented links, both key orders: ``related_to[a][b]`` is the
+        relatedness of ``a`` and ``b`` (absent when unlinked)."""
+        out: dict[str, dict[str, float]] = {}
+        for (a, b), w in self.related.items():  # one key order is stored
+            if a != b:
+                out.setdefault(a, {})[b] = out.setdefault(b, {})[a] = float(w)
+        return MappingProxyType({a: MappingProxyType(links) for a, links in out.items()})
 
     def areas_of(self, codes: Iterable[str]) -> tuple[str, ...]:
         """Priority areas of a set of fine codes, in taxonomy order (found once per tuple of codes)."""
@@ -640,6 +649,15 @@ def _read_records(path: Path, display: str, checks: _Checks) -> list[_Raw]:
 # Validation
 
 
+def _utf8(text: str) -> bool:
+    """Whether UTF-8 can hold the text (Python strings can hold lone surrogates; UTF-8 cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_text(value: Any) -> bool:
     return isinstance(value, (str, int, float, _dt.date)) and not isinstance(value, bool)
 
@@ -731,6 +749,11 @@ def _build_profile(raw: _Raw, taxonomy: Taxonomy, checks: _Checks) -> Profile | 
             clean[name] = None
         else:
             clean[name] = str(value).strip() or None
+    for name, value in clean.items():  # the outputs are UTF-8: a lone surrogate (JSON's "\ud800") cannot be written
+        if isinstance(value, str) and not value.isascii() and not _utf8(value):
+            bad(name, value, "text that UTF-8 can hold (no lone surrogate code point such as \\ud800)")
+        elif isinstance(value, tuple) and not all(x.isascii() or _utf8(x) for x in value):
+            bad(name, value, "text items that UTF-8 can hold (no lone surrogate code point such as \\ud800)")
     for name in REQUIRED_FIELDS:
         if name not in raw.absent and name not in typed_bad and clean[name] in (None, ()):
             bad(name, v.get(name), "a value: this field is required")

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from matcher.corpus import Profile, Taxonomy
 from matcher.score import SIGNALS, row_dots
@@ -33,6 +34,7 @@ __all__ = [
     "explain_pairs",
     "matching_terms",
     "related_labels",
+    "summary_lines",
 ]
 
 
@@ -216,26 +218,55 @@ def summarise(
     terms: Sequence[str], interest: Mapping[str, bool], related: Sequence[str] = (),
 ) -> str:
     """One readable line: what the two have in common, strongest signals first. ``parts`` holds
-    each signal's ``(value, contribution)``."""
-    out = []
-    if shared_sectors:
-        out.append(f"same sector: {', '.join(shared_sectors)}")
-    elif shared_areas:
-        out.append(f"same priority area: {', '.join(shared_areas)}")
-    if related:
-        out.append(f"related sectors: {related[0]}")
-    names = [n for n in ("semantic", "lexical") if n in parts]
-    if len(names) == 2 and parts["lexical"][1] > parts["semantic"][1]:  # the larger contribution first; semantic on a tie
-        names.reverse()
-    for name in names:
-        out.append(f"{SIGNALS[name]} {parts[name][0]:.2f}")
-    if terms:
-        out.append(f"shared terms: {', '.join(terms[:5])}")
-    if interest.get("eu"):
-        out.append(f"{eu.name} declares Canada a target")
-    if interest.get("ca"):
-        out.append(f"{ca.name} declares {eu.country} a target")
-    return f"{eu.name} ({eu.country}) and {ca.name} (CA): " + "; ".join(out)
+    each signal's ``(value, contribution)``, the semantic and lexical ones at least; the line of
+    :func:`summary_lines` for one pair."""
+    return summary_lines(
+        [eu.name], [eu.country], [ca.name],
+        {name: np.array([parts[name][0]], np.float64) for name in ("semantic", "lexical")},
+        {name: np.array([parts[name][1]], np.float64) for name in ("semantic", "lexical")},
+        [(tuple(shared_sectors), tuple(shared_areas), tuple(related))], [tuple(terms)],
+        np.array([bool(interest.get("eu"))]), np.array([bool(interest.get("ca"))]),
+    )[0].as_py()
+
+
+def summary_lines(
+    eu_names: Sequence[str], eu_countries: Sequence[str], ca_names: Sequence[str], values: Mapping[str, np.ndarray],
+    contributions: Mapping[str, np.ndarray], labels: Sequence[tuple], terms: Sequence[Sequence[str]],
+    interest_eu: np.ndarray, interest_ca: np.ndarray,
+) -> pa.StringArray:
+    """The summary line of each pair ``p`` (an Arrow string array): "EU NAME (COUNTRY) and CA NAME (CA): " and then, joined by
+    "; ", the shared sectors (or else priority areas), the strongest related sector pair, the semantic
+    and lexical similarities to two places (the larger contribution first; semantic on a tie), up to
+    five shared terms, and each side's declared interest in the other. ``labels[p]`` holds the
+    pair's (shared sectors, shared areas, related sector pairs); ``values`` and ``contributions``
+    the semantic and lexical signals' arrays. Built with Arrow's string kernels, a line per pair
+    without a Python format per pair."""
+    import pyarrow.compute as pc
+
+    from matcher.write import fixed_point_cells
+
+    join = pc.binary_join_element_wise
+    null = pa.scalar(None, pa.string())
+    # Label parts are found once per distinct labels tuple (pairs with the same sector lists share one).
+    made: dict[int, tuple[str | None, str | None]] = {}
+    sector_part, related_part = [], []
+    for got in labels:
+        part = made.get(id(got))
+        if part is None:
+            sectors, areas, related = got
+            first = f"same sector: {', '.join(sectors)}" if sectors else f"same priority area: {', '.join(areas)}" if areas else None
+            part = made[id(got)] = (first, f"related sectors: {related[0]}" if related else None)
+        sector_part.append(part[0])
+        related_part.append(part[1])
+    eu_name, eu_country, ca_name = (pa.array(list(x), pa.string()) for x in (eu_names, eu_countries, ca_names))
+    said = {name: join(pa.scalar(f"{SIGNALS[name]} "), fixed_point_cells(np.asarray(values[name], np.float64), 2), "") for name in ("semantic", "lexical")}
+    lexical_first = pa.array(np.asarray(contributions["lexical"], np.float64) > np.asarray(contributions["semantic"], np.float64))
+    similarity = pc.if_else(lexical_first, join(said["lexical"], said["semantic"], "; "), join(said["semantic"], said["lexical"], "; "))
+    shared_terms = pa.array([f"shared terms: {', '.join(t[:5])}" if t else None for t in terms], pa.string())
+    eu_wants = pc.if_else(pa.array(np.asarray(interest_eu, bool)), join(eu_name, pa.scalar(" declares Canada a target"), ""), null)
+    ca_wants = pc.if_else(pa.array(np.asarray(interest_ca, bool)), join(ca_name, pa.scalar(" declares "), eu_country, pa.scalar(" a target"), ""), null)
+    body = join(pa.array(sector_part, pa.string()), pa.array(related_part, pa.string()), similarity, shared_terms, eu_wants, ca_wants, "; ", null_handling="skip")
+    return join(eu_name, pa.scalar(" ("), eu_country, pa.scalar(") and "), ca_name, pa.scalar(" (CA): "), body, "")
 
 
 def contributions_of(signal_values: Mapping[str, float], weights: Mapping[str, float]) -> tuple[Contribution, ...]:
@@ -257,9 +288,9 @@ def shared_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy) -> tuple[tuple[s
 def related_labels(eu: Profile, ca: Profile, taxonomy: Taxonomy, n: int = 3) -> tuple[str, ...]:
     """The ``n`` strongest documented related sector pairs of the two profiles, "European sector /
     Canadian sector", strongest first (then taxonomy order); pairs of the same sector are left out."""
-    order = taxonomy.sector_order
-    pairs = [(taxonomy.relatedness(s, t), s, t) for s in eu.sectors for t in ca.sectors if s != t]
-    pairs = sorted((p for p in pairs if p[0] > 0), key=lambda p: (-p[0], order[p[1]], order[p[2]]))
+    order, links = taxonomy.sector_order, taxonomy.related_to
+    pairs = [(w, s, t) for s in eu.sectors if (row := links.get(s)) for t in ca.sectors if (w := row.get(t, 0.0)) > 0]
+    pairs.sort(key=lambda p: (-p[0], order[p[1]], order[p[2]]))
     return tuple(f"{taxonomy.label(s)} / {taxonomy.label(t)}" for _, s, t in pairs[:n])
 
 
@@ -329,7 +360,8 @@ class ExplainedPairs:
     :func:`explain_pair`'s (a test checks every pair).
 
     ``labels[p]``: (shared sectors, shared areas, related sector pairs); ``evidence``: the
-    sentence picks (rows, columns, similarities, pairs x 3, ``-inf`` for no pick) or None.
+    sentence picks (rows, columns, similarities, pairs x 3, ``-inf`` for no pick) or None;
+    ``summary``: the summary lines, an Arrow string array (the tables take it as it is).
     """
 
     eu: object
@@ -343,7 +375,7 @@ class ExplainedPairs:
     labels: list
     terms: list[tuple[str, ...]]
     evidence: tuple[np.ndarray, np.ndarray, np.ndarray] | None
-    summary: list[str]
+    summary: pa.StringArray
     rank_eu_to_ca: np.ndarray
     rank_ca_to_eu: np.ndarray
     known: list[str | None]
@@ -392,7 +424,7 @@ class ExplainedPairs:
             rows, cols, vals = (a[p] for a in self.evidence)
             evidence = _evidence_of(self.eu.sentences[i], self.ca.sentences[j], rows, cols, vals)
         ranks = (self.rank_eu_to_ca[p], self.rank_ca_to_eu[p])
-        return _explanation(e, c, self.score[p], self.bias, tuple(contributions), self.labels[p], evidence, self.terms[p], self.summary[p], ranks, self.known[p])
+        return _explanation(e, c, self.score[p], self.bias, tuple(contributions), self.labels[p], evidence, self.terms[p], self.summary[p].as_py(), ranks, self.known[p])
 
 
 def explain_pairs(*args, **kwargs) -> list[Explanation]:
@@ -439,18 +471,18 @@ def explain_batch(
         got_labels, got_terms, got_summary = _explain_chunk(eu, ei, ca, ci, {name: v[part] for name, v in values.items()}, weights, taxonomy, lexicon, label_cache, keywords)
         labels.extend(got_labels)
         terms.extend(got_terms)
-        summary.extend(got_summary)
+        summary.append(got_summary)
         if picks is not None:
             for whole, got in zip(picks, _evidence_chunk(eu, ei, ca, ci), strict=True):
                 whole[part] = got
     return ExplainedPairs(
         eu, ca, eu_idx, ca_idx, np.asarray(scores, dtype=np.float64), values, weights, float(bias), labels, terms,
-        None if picks is None else tuple(picks), summary, np.asarray(ranks[0], dtype=np.int64), np.asarray(ranks[1], dtype=np.int64),
+        None if picks is None else tuple(picks), pa.concat_arrays(summary) if summary else pa.array([], pa.string()), np.asarray(ranks[0], dtype=np.int64), np.asarray(ranks[1], dtype=np.int64),
         [None] * n if known is None else list(known),
     )
 
 
-def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, lexicon, labels, keywords) -> tuple[list, list, list]:
+def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, lexicon, labels, keywords) -> tuple[list, list, pa.StringArray]:
     """Labels, matching terms and summary line of each pair of a chunk."""
     # Shared sectors and areas, and related sector pairs, depend only on the two sector lists.
     shared = []
@@ -461,20 +493,15 @@ def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, lexicon, labels, k
         if got is None:
             got = labels[key] = (*shared_labels(e, c, taxonomy), related_labels(e, c, taxonomy))
         shared.append(got)
-    interest_eu = ((eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0).tolist()
-    interest_ca = ((eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0).tolist()
+    interest_eu = (eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0
+    interest_ca = (eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0
     terms = _terms_chunk(eu, ei, ca, ci, lexicon, keywords)
-    parts = {}
-    for name in ("semantic", "lexical"):
-        v = values[name].astype(np.float64)
-        parts[name] = list(zip(v.tolist(), (float(weights[name]) * v).tolist(), strict=True))
-    summary = [
-        summarise(
-            eu.profiles[i], ca.profiles[j], {"semantic": parts["semantic"][p], "lexical": parts["lexical"][p]}, shared[p][0], shared[p][1], terms[p],
-            {"eu": interest_eu[p], "ca": interest_ca[p]}, shared[p][2],
-        )
-        for p, (i, j) in enumerate(zip(ei.tolist(), ci.tolist(), strict=True))
-    ]
+    v = {name: values[name].astype(np.float64) for name in ("semantic", "lexical")}
+    e_rows, c_rows = [eu.profiles[i] for i in ei.tolist()], [ca.profiles[j] for j in ci.tolist()]
+    summary = summary_lines(
+        [e.name for e in e_rows], [e.country for e in e_rows], [c.name for c in c_rows], v,
+        {name: float(weights[name]) * x for name, x in v.items()}, shared, terms, interest_eu, interest_ca,
+    )
     return shared, terms, summary
 
 

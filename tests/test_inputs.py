@@ -205,6 +205,18 @@ def test_json_shapes_and_numbers_the_parser_refuses(tmp_path):
         assert message(path) == f"1 problem in corpus {str(path)!r}:\n  {path}{tail}", name
 
 
+def test_text_utf8_cannot_hold_is_an_error_naming_the_field(tmp_path):
+    """JSON's escapes can make a lone surrogate, which no UTF-8 output can hold."""
+    p = profile("eu-a", "eu", reviewed="2026-12-03")
+    path = tmp_path / "surrogates.json"
+    path.write_text(json.dumps([{**p, "name": "Bad \ud800 name", "keywords": ["ok", "x\udfff"]}]))
+    assert message(path) == (
+        f"2 problems in corpus {str(path)!r}:\n"
+        f"  {path} [eu-a] name: got 'Bad \\ud800 name'; expected text that UTF-8 can hold (no lone surrogate code point such as \\ud800)\n"
+        f"  {path} [eu-a] keywords: got ('ok', 'x\\udfff'); expected text items that UTF-8 can hold (no lone surrogate code point such as \\ud800)"
+    )
+
+
 def test_yaml_keys_that_are_not_text_are_unknown_fields(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump([{**profile("eu-a", reviewed="2026-12-03"), 1: "x"}]))
