@@ -361,7 +361,8 @@ class ExplainedPairs:
 
     ``labels[p]``: (shared sectors, shared areas, related sector pairs); ``evidence``: the
     sentence picks (rows, columns, similarities, pairs x 3, ``-inf`` for no pick) or None;
-    ``summary``: the summary lines, an Arrow string array (the tables take it as it is).
+    ``summary``: the summary lines, an Arrow large-string column, chunk by chunk as built (never
+    copied whole; pandas' own string storage, so the tables take it as it is).
     """
 
     eu: object
@@ -375,7 +376,7 @@ class ExplainedPairs:
     labels: list
     terms: list[tuple[str, ...]]
     evidence: tuple[np.ndarray, np.ndarray, np.ndarray] | None
-    summary: pa.StringArray
+    summary: pa.ChunkedArray
     rank_eu_to_ca: np.ndarray
     rank_ca_to_eu: np.ndarray
     known: list[str | None]
@@ -477,7 +478,7 @@ def explain_batch(
                 whole[part] = got
     return ExplainedPairs(
         eu, ca, eu_idx, ca_idx, np.asarray(scores, dtype=np.float64), values, weights, float(bias), labels, terms,
-        None if picks is None else tuple(picks), pa.concat_arrays(summary) if summary else pa.array([], pa.string()), np.asarray(ranks[0], dtype=np.int64), np.asarray(ranks[1], dtype=np.int64),
+        None if picks is None else tuple(picks), pa.chunked_array([c.cast(pa.large_string()) for c in summary], type=pa.large_string()), np.asarray(ranks[0], dtype=np.int64), np.asarray(ranks[1], dtype=np.int64),
         [None] * n if known is None else list(known),
     )
 
