@@ -392,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--new-only", action="store_true", help="leave out pairs with a documented agreement in the gold files (known partners), so each list has k new names")
     r.add_argument("--html", action="store_true", help="also write report.html, the self-contained explorer")
     r.add_argument("--evaluation", type=EVALUATION_DIR, help="evaluation folder whose summary the HTML report includes (e.g. evaluation/report)")
-    r.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format (default: csv; parquet needs pyarrow)")
+    r.add_argument("--format", choices=["csv", "parquet"], default="csv", help="table format (default: csv)")
     r.add_argument("--no-details", action="store_true", help="skip details.json (and so the HTML report): for large runs")
     r.add_argument("--force-html", action="store_true", help="write report.html even above the size where it is skipped")
     r.add_argument("--dask-workers", type=positive_int, help="run encoding and scoring on a local Dask cluster of N worker processes")

@@ -332,17 +332,18 @@ def _randomized_components(x, k: int, n_iter: int, random_state: int, n_oversamp
 
     x = x.tocsr()
     x_t = x.T.tocsr()
-    transpose = x.shape[0] < x.shape[1]  # as scikit-learn: the range of the side with fewer entries
+    transpose = x.shape[0] < x.shape[1]  # as scikit-learn: fewer rows than columns, the transpose's range
     a, a_t = (x_t, x) if transpose else (x, x_t)
     q = np.random.RandomState(random_state).normal(size=(a.shape[1], k + n_oversamples))
     if a.dtype == np.float32:
         q = q.astype(np.float32)
+
+    def normalised(m: np.ndarray) -> np.ndarray:  # scikit-learn's "auto": LU above two iterations, else none
+        return linalg.lu(m, permute_l=True, check_finite=False)[0] if n_iter > 2 else m
+
     for _ in range(n_iter):
-        if n_iter > 2:
-            q = linalg.lu(sparse_times_dense(a, q), permute_l=True, check_finite=False)[0]
-            q = linalg.lu(sparse_times_dense(a_t, q), permute_l=True, check_finite=False)[0]
-        else:
-            q = sparse_times_dense(a_t, sparse_times_dense(a, q))
+        q = normalised(sparse_times_dense(a, q))
+        q = normalised(sparse_times_dense(a_t, q))
     q = linalg.qr(sparse_times_dense(a, q), mode="economic", check_finite=False)[0]
     u_hat, _, vt = linalg.svd(sparse_times_dense(a_t, q).T, full_matrices=False, lapack_driver="gesdd")
     return (q @ u_hat)[:, :k].T if transpose else vt[:k]

@@ -695,7 +695,7 @@ def _explained_columns(pairs: ExplainedPairs, at: np.ndarray) -> dict[str, objec
         "shared_sectors": [join(x[0]) for x in labels],
         "related_sectors": [join(x[2]) for x in labels],
         "known_partner": [pairs.known[p] or "" for p in at_list],
-        "why": pd.array(pairs.summary.take(pa.array(at_list, pa.int64())), dtype="str"),  # Arrow's strings, not copied per row
+        "why": pd.array(pairs.summary.take(pa.array(np.asarray(at, dtype=np.int64))), dtype="str"),  # Arrow's strings, not copied per row
     }
 
 

@@ -243,7 +243,7 @@ def summary_lines(
     without a Python format per pair."""
     import pyarrow.compute as pc
 
-    from matcher.write import fixed_point_cells
+    from matcher._format import fixed_point_cells
 
     join = pc.binary_join_element_wise
     null = pa.scalar(None, pa.string())

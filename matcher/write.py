@@ -22,7 +22,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import shutil
 import signal
 import tempfile
@@ -31,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from matcher._format import FIXED_FORMAT, fixed_point_cells
 from matcher.errors import OutputError
 
 __all__ = [
@@ -161,11 +161,8 @@ def table_pieces(table, fmt: str = "csv") -> Iterator[bytes]:
 
 
 def _parquet_pieces(chunks) -> Iterator[bytes]:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as exc:
-        raise OutputError("--format parquet needs pyarrow; install it with: pip install 'matcher[parquet]'") from exc
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     written: list[bytes] = []
 
@@ -281,7 +278,7 @@ def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list |
         dtype = col.dtype
         if dtype == np.float64:
             values = col.to_numpy()
-            fixed = None if float_format is None else _FIXED.fullmatch(float_format)
+            fixed = None if float_format is None else FIXED_FORMAT.fullmatch(float_format)
             if fixed is not None:  # "%.Nf": formatted with array operations, the same text
                 out.append((fixed_point_cells(values, int(fixed.group(1))),))
                 continue
@@ -310,51 +307,6 @@ def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list |
         else:
             return None
     return out
-
-
-# The float formats fixed_point_cells writes: "%.0f" to "%.9f".
-_FIXED = re.compile(r"%\.([0-9])f")
-
-
-def fixed_point_cells(values, digits: int):
-    """``"%.{digits}f" % v`` of each float64 value as Arrow strings, NaN as an empty cell, built
-    with array operations and the same text, rounding included: Python rounds the exact binary
-    value half to even; here ``v * 10**digits`` is taken exactly as a sum ``p + e`` of two floats
-    (Dekker's product), ``p`` rounded half to even, and a half that ``e`` tips is moved. Values of
-    ``10**digits * |v|`` from 2**52 up (and infinities) are formatted one by one, as Python does."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    v = np.asarray(values, dtype=np.float64)
-    scale = 10.0**digits
-    nan = np.isnan(v)
-    with np.errstate(over="ignore"):  # a huge value times the scale is inf: formatted one by one
-        big = ~nan & ~(np.abs(v) * scale < 2.0**52)
-    w = np.where(nan | big, 0.0, v)
-    # Dekker's exact product: w * scale == p + e (Veltkamp's split of w; scale splits into itself).
-    p = w * scale
-    t = 134217729.0 * w  # 2**27 + 1
-    hi = t - (t - w)
-    lo = w - hi
-    e = -((p - hi * scale) - lo * scale)
-    r = np.rint(p)
-    d = p - r  # exact: -0.5 <= d <= 0.5
-    n = r + ((d == 0.5) & (e > 0)) - ((d == -0.5) & (e < 0))
-    units = np.abs(n).astype(np.int64)
-    whole = pc.cast(pa.array(units // int(scale) if digits else units), pa.string())
-    if digits:
-        frac = pc.utf8_lpad(pc.cast(pa.array(units % int(scale)), pa.string()), digits, "0")
-        whole = pc.binary_join_element_wise(whole, frac, ".")
-    cells = pc.if_else(pa.array(np.signbit(w)), pc.binary_join_element_wise(pa.scalar("-"), whole, ""), whole)
-    if nan.any() or big.any():
-        cells = cells.to_pylist()
-        for i in np.flatnonzero(nan).tolist():
-            cells[i] = ""
-        for i in np.flatnonzero(big).tolist():
-            cells[i] = f"%.{digits}f" % float(v[i])
-        cells = pa.array(cells, pa.string())
-    return cells
 
 
 FORMATS = ("csv", "parquet")

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from matcher.write import csv_bytes, csv_text, fixed_point_cells, frame_to_csv
+from matcher._format import fixed_point_cells
+from matcher.write import csv_bytes, csv_text, frame_to_csv
 
 TEXT = st.text(alphabet=st.sampled_from([*'ab ,"\n\r\t;é€😀\u0301x']), max_size=8)
 ANY_TEXT = st.text(alphabet=st.sampled_from([*'a ,"\n\r', "\ud800"]), max_size=4)  # a lone surrogate: pandas' object columns only

@@ -1,0 +1,55 @@
+"""Floats as fixed-point text with array operations, the text Python's ``%.Nf`` gives.
+
+Used by the CSV writer (every float column) and by the explanations' summary lines (similarities
+to two places); a private module so that neither stage imports the other.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["FIXED_FORMAT", "fixed_point_cells"]
+
+# The float formats fixed_point_cells writes: "%.0f" to "%.9f".
+FIXED_FORMAT = re.compile(r"%\.([0-9])f")
+
+
+def fixed_point_cells(values, digits: int):
+    """``"%.{digits}f" % v`` of each float64 value as Arrow strings, NaN as an empty cell, built
+    with array operations and the same text, rounding included: Python rounds the exact binary
+    value half to even; here ``v * 10**digits`` is taken exactly as a sum ``p + e`` of two floats
+    (Dekker's product), ``p`` rounded half to even, and a half that ``e`` tips is moved. Values of
+    ``10**digits * |v|`` from 2**52 up (and infinities) are formatted one by one, as Python does."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    v = np.asarray(values, dtype=np.float64)
+    scale = 10.0**digits
+    nan = np.isnan(v)
+    with np.errstate(over="ignore"):  # a huge value times the scale is inf: formatted one by one
+        big = ~nan & ~(np.abs(v) * scale < 2.0**52)
+    w = np.where(nan | big, 0.0, v)
+    # Dekker's exact product: w * scale == p + e (Veltkamp's split of w; scale splits into itself).
+    p = w * scale
+    t = 134217729.0 * w  # 2**27 + 1
+    hi = t - (t - w)
+    lo = w - hi
+    e = -((p - hi * scale) - lo * scale)
+    r = np.rint(p)
+    d = p - r  # exact: -0.5 <= d <= 0.5
+    n = r + ((d == 0.5) & (e > 0)) - ((d == -0.5) & (e < 0))
+    units = np.abs(n).astype(np.int64)
+    whole = pc.cast(pa.array(units // int(scale) if digits else units), pa.string())
+    if digits:
+        frac = pc.utf8_lpad(pc.cast(pa.array(units % int(scale)), pa.string()), digits, "0")
+        whole = pc.binary_join_element_wise(whole, frac, ".")
+    cells = pc.if_else(pa.array(np.signbit(w)), pc.binary_join_element_wise(pa.scalar("-"), whole, ""), whole)
+    if nan.any() or big.any():
+        cells = cells.to_pylist()
+        for i in np.flatnonzero(nan).tolist():
+            cells[i] = ""
+        for i in np.flatnonzero(big).tolist():
+            cells[i] = f"%.{digits}f" % float(v[i])
+        cells = pa.array(cells, pa.string())
+    return cells
