@@ -1,4 +1,4 @@
-"""Compiled inner loops (numba): exact top-k both ways of a score block, exact ranks of chosen pairs in one pass over a block, the matching terms of pairs, the lexical signal's sparse product, the fused weighted sum and sparse x dense products.
+"""Compiled inner loops (numba): exact top-k both ways of a score block, exact ranks of chosen pairs in one pass over a block, the matching terms of pairs, the lexical signal's sparse product, the fused weighted sum, sparse x dense products, the tokenizer's word runs and first-seen numbering, and TF-IDF rows' L2 normalisation.
 
 Imported lazily (by :func:`matcher.rank.pair_stats` and the explain stage). Compiled code is cached beside this file.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["count_ahead", "csr_times_dense", "pick_terms", "sparse_dot_clipped", "top_k_block", "weighted_sum"]
+__all__ = ["char_table", "count_ahead", "csr_times_dense", "first_seen_groups", "normalize_rows_l2", "pick_terms", "spans_differ", "sparse_dot_clipped", "top_k_block", "weighted_sum", "word_spans"]
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
@@ -220,6 +220,118 @@ def csr_times_dense(indptr, indices, data, x, out, r0, r1):  # pragma: no cover 
             xj = x[indices[jj]]
             for k in range(n_vecs):
                 row[k] += a * xj[k]
+
+
+@nb.njit(nogil=True, cache=True)
+def word_spans(chars, is_word, mask):  # pragma: no cover - compiled
+    """The words of ``chars`` (code points): maximal runs of at least two characters ``c`` with
+    ``is_word[c]``, the matches of ``(?u)\\b\\w\\w+\\b`` when ``is_word`` is ``\\w``. Returns each
+    word's start and end and its 64-bit FNV-1a hash over its code points, ``& mask``."""
+    n = len(chars)
+    starts = np.empty(n // 2 + 1, dtype=np.int64)
+    ends = np.empty(n // 2 + 1, dtype=np.int64)
+    hashes = np.empty(n // 2 + 1, dtype=np.uint64)
+    m = 0
+    i = 0
+    while i < n:
+        if not is_word[chars[i]]:
+            i += 1
+            continue
+        j = i
+        h = np.uint64(14695981039346656037)
+        while j < n and is_word[chars[j]]:
+            h = (h ^ np.uint64(chars[j])) * np.uint64(1099511628211)
+            j += 1
+        if j - i >= 2:
+            starts[m] = i
+            ends[m] = j
+            hashes[m] = h & mask
+            m += 1
+        i = j
+    return starts[:m], ends[:m], hashes[:m]
+
+
+@nb.njit(nogil=True, cache=True)
+def char_table(chars):  # pragma: no cover - compiled
+    """Which code points occur in ``chars``: a boolean array up to the largest one."""
+    top = 0
+    for c in chars:
+        if c > top:
+            top = c
+    out = np.zeros(np.int64(top) + 1, dtype=np.bool_)
+    for c in chars:
+        out[c] = True
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
+def first_seen_groups(hashes):  # pragma: no cover - compiled
+    """Number the distinct values of ``hashes`` in the order they first occur (a hash table with
+    linear probing): each entry's group, and each group's first position (ascending)."""
+    n = len(hashes)
+    size = 2
+    while size < 2 * n:
+        size *= 2
+    keys = np.zeros(size, dtype=np.uint64)
+    slot_group = np.full(size, -1, dtype=np.int64)
+    group = np.empty(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    top = np.uint64(size - 1)
+    g = 0
+    for t in range(n):
+        h = hashes[t]
+        s = np.int64(h & top)
+        while True:
+            found = slot_group[s]
+            if found == -1:
+                keys[s] = h
+                slot_group[s] = g
+                first[g] = t
+                group[t] = g
+                g += 1
+                break
+            if keys[s] == h:
+                group[t] = found
+                break
+            s = (s + 1) & (size - 1)
+    return group, first[:g]
+
+
+@nb.njit(nogil=True, cache=True)
+def spans_differ(chars, starts, ends, rep):  # pragma: no cover - compiled
+    """For each span ``t`` of ``chars``, whether its characters differ from those of span ``rep[t]``
+    (the first span with its hash): True only where two words share a hash."""
+    out = np.zeros(len(starts), dtype=np.bool_)
+    for t in range(len(starts)):
+        r = rep[t]
+        if r == t:
+            continue
+        a, b, size = starts[t], starts[r], ends[t] - starts[t]
+        if ends[r] - b != size:
+            out[t] = True
+            continue
+        for q in range(size):
+            if chars[a + q] != chars[b + q]:
+                out[t] = True
+                break
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
+def normalize_rows_l2(indptr, data):  # pragma: no cover - compiled
+    """Divide each row of a CSR matrix (``indptr``, ``data``; float32 or float64) by its L2 norm, in
+    place, rows of norm 0 left as they are: the squares in the data's precision, summed in float64
+    in storage order, each value divided by the norm in float64 and stored back, as scikit-learn's
+    ``inplace_csr_row_normalize_l2`` does, so the values are its bit for bit."""
+    for i in range(len(indptr) - 1):
+        total = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            total += data[p] * data[p]
+        if total == 0.0:
+            continue
+        total = np.sqrt(total)
+        for p in range(indptr[i], indptr[i + 1]):
+            data[p] /= total
 
 
 @nb.njit(nogil=True, cache=True)

@@ -275,31 +275,30 @@ class TfidfBackend:
     def fit(self, texts: Sequence[str], words: Words | None = None) -> TfidfBackend:
         """Fit on ``texts``; ``words`` (their :class:`~matcher.features.Words`), when already found."""
         from scipy import sparse
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
-        from sklearn.utils.extmath import svd_flip
 
         from matcher._blas import one_blas_thread
-        from matcher.features import term_counts
+        from matcher.features import english_stop_words, smooth_idf, sublinear_tfidf, term_counts
 
-        counts, vocab, seen = term_counts(texts, stop_words=ENGLISH_STOP_WORDS, words=words, seen_order=True)
+        counts, vocab, seen = term_counts(texts, stop_words=english_stop_words(), words=words, seen_order=True, bigrams=False)
         self.index_ = {term: j for j, term in enumerate(vocab)}
         # Each row's terms in first-seen order, as CountVectorizer stores them: the row norms and the
         # SVD's products then sum in TfidfVectorizer's order, so the vectors are its, bit for bit.
         rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
         at = np.lexsort((seen[counts.indices], rows))
         counts = sparse.csr_matrix((counts.data[at].astype(np.float32), counts.indices[at], counts.indptr), shape=counts.shape)
-        self.tfidf_ = TfidfTransformer(sublinear_tf=True)
-        x = self.tfidf_.fit_transform(counts)
+        self.idf_ = smooth_idf(counts, np.float32)
+        x = sublinear_tfidf(counts, self.idf_)
         k = max(1, min(self.n_components, x.shape[0] - 1, x.shape[1] - 1))
         # One BLAS thread: LAPACK's factorisations round differently by thread count, so the
         # vectors do not depend on the machine's cores.
         with one_blas_thread():
             vt = _randomized_components(x, k, self.n_iter, self.random_state)
-        _, vt = svd_flip(None, vt, u_based_decision=False)  # TruncatedSVD's signs
+        # TruncatedSVD's signs (scikit-learn's svd_flip on the rows): each row's largest entry positive.
+        vt *= np.sign(vt[np.arange(len(vt)), np.argmax(np.abs(vt), axis=1)])[:, None]
         # Stored as the transpose of a C-ordered terms x components array: encode's product reads it without a copy.
         self.components_ = np.ascontiguousarray(vt.T).T
         corpus_hash = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()[:16]
-        self.identity = f"tfidf-lsa:{k}:{corpus_hash}"
+        self.identity = f"tfidf-lsa-words:{k}:{corpus_hash}"
         return self
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -307,13 +306,11 @@ class TfidfBackend:
             from matcher.errors import NotFittedError
 
             raise NotFittedError("TfidfBackend is not fitted; call fit(texts) first")
-        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
         from matcher._sparse import sparse_times_dense
-        from matcher.features import term_counts
+        from matcher.features import english_stop_words, sublinear_tfidf, term_counts
 
-        counts, _ = term_counts(texts, self.index_, stop_words=ENGLISH_STOP_WORDS)
-        z = sparse_times_dense(self.tfidf_.transform(counts.astype(np.float32)), self.components_.T).astype(np.float32)
+        counts, _ = term_counts(texts, self.index_, stop_words=english_stop_words(), bigrams=False)
+        z = sparse_times_dense(sublinear_tfidf(counts.astype(np.float32), self.idf_), self.components_.T).astype(np.float32)
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         return np.divide(z, norms, out=np.zeros_like(z), where=norms > 0)
 

@@ -22,10 +22,13 @@ __all__ = [
     "TfidfIndex",
     "Words",
     "area_matrix",
+    "english_stop_words",
     "lexical_text",
     "profile_words",
     "sector_matrix",
+    "smooth_idf",
     "split_sentences",
+    "sublinear_tfidf",
     "term_counts",
     "tokenize",
     "words_of",
@@ -95,14 +98,19 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
 def _fold(text: str) -> str:
+    """Accents and other combining marks removed (NFKD, then the marks dropped), lower-cased."""
     if text.isascii():  # nothing to fold: NFKD leaves ASCII unchanged
         return text.lower()
     import unicodedata
 
     decomposed = unicodedata.normalize("NFKD", text)
-    # Combining marks dropped with one translate (each distinct character looked up once), then lower-cased.
-    marks = {ord(ch): None for ch in set(decomposed) if not ch.isascii() and unicodedata.combining(ch)}
-    return (decomposed.translate(marks) if marks else decomposed).lower()
+    # The marks dropped as code points (a few distinct ones, found once), then lower-cased.
+    chars = np.frombuffer(decomposed.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    wide = np.unique(chars[chars > 0x7F])
+    marks = [c for c in wide.tolist() if unicodedata.combining(chr(c))]
+    if marks:
+        decomposed = chars[~np.isin(chars, marks)].tobytes().decode("utf-32-le", "surrogatepass")
+    return decomposed.lower()
 
 
 def tokenize(text: str) -> list[str]:
@@ -140,21 +148,56 @@ class Words:
         return Words(self.vocab, self.codes[at], np.concatenate([[0], np.cumsum(per_text)]).astype(np.int64))
 
 
+# Hash bits the tokenizer keeps (all 64): a test narrows it to make distinct words share hashes.
+_HASH_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+# \\w of Python's re for the first 256 code points (str.isalnum() or "_", which is what \\w tests).
+_BYTE_IS_WORD = np.array([chr(c).isalnum() or c == 0x5F for c in range(256)], dtype=bool)
+
+
 def words_of(texts: Sequence[str]) -> Words:
-    """The :class:`Words` of ``texts``: found by the regular expression text by text (a chunk of
-    :data:`TOKEN_CHUNK` texts at a time), each distinct word numbered once."""
+    """The :class:`Words` of ``texts``: the matches of ``(?u)\\b\\w\\w+\\b`` in each folded text
+    (:func:`tokenize`'s words), each distinct word numbered once, in first-seen order.
+
+    A chunk of :data:`TOKEN_CHUNK` texts at a time is joined by NUL characters (a NUL inside a text
+    becomes a space: neither is a word character), folded at once (folding and lower-casing work
+    character by character, and a NUL stops the final-sigma rule as a space does), and read as
+    code points by one compiled pass (:func:`matcher._kernels.word_spans`) that finds the runs of
+    word characters and hashes them. A word's string is taken once per distinct hash; a word whose
+    characters differ from the first one with its hash (a collision) is looked up by its own
+    string, so the result is exact. A test checks it against the regular expression."""
+    from matcher import _kernels
+
     word_id: dict[str, int] = {}
     words: list[str] = []
     code_parts, len_parts = [], []
     for start in range(0, len(texts), TOKEN_CHUNK):
-        found = [_TOKEN.findall(_fold(t)) for t in texts[start : start + TOKEN_CHUNK]]
-        flat = list(itertools.chain.from_iterable(found))
-        for w in dict.fromkeys(flat):  # distinct words of the chunk, numbered in first-seen order
-            if w not in word_id:
-                word_id[w] = len(words)
-                words.append(w)
-        code_parts.append(np.fromiter(map(word_id.__getitem__, flat), dtype=np.int64, count=len(flat)))
-        len_parts.append(np.fromiter(map(len, found), dtype=np.int64, count=len(found)))
+        chunk = texts[start : start + TOKEN_CHUNK]
+        joined = _fold("\x00".join(t.replace("\x00", " ") if "\x00" in t else t for t in chunk))
+        if joined.isascii():
+            chars, is_word = np.frombuffer(joined.encode("ascii"), dtype=np.uint8), _BYTE_IS_WORD
+        else:
+            chars = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            present = np.flatnonzero(_kernels.char_table(chars))
+            is_word = np.zeros(int(present[-1]) + 1, dtype=bool)
+            is_word[present] = [chr(c).isalnum() or c == 0x5F for c in present.tolist()]
+        spans, ends, hashes = _kernels.word_spans(chars, is_word, _HASH_MASK)
+        group, first = _kernels.first_seen_groups(hashes)
+        rep = first[group]  # each word's first word with its hash
+        differ = _kernels.spans_differ(chars, spans, ends, rep)
+        # New strings are met at a hash's first word or at a colliding word: number them in text order.
+        code_at = np.full(len(spans), -1, dtype=np.int64)
+        for t in (np.union1d(first, np.flatnonzero(differ)) if differ.any() else first).tolist():
+            word = joined[spans[t] : ends[t]]
+            code = word_id.get(word)
+            if code is None:
+                code = word_id[word] = len(words)
+                words.append(word)
+            code_at[t] = code
+        codes = code_at[rep]
+        codes[differ] = code_at[differ]
+        code_parts.append(codes)
+        text_of = np.searchsorted(np.flatnonzero(chars == 0), spans)  # NULs before a word: its text
+        len_parts.append(np.bincount(text_of, minlength=len(chunk)).astype(np.int64))
     codes = np.concatenate(code_parts) if code_parts else np.zeros(0, np.int64)
     lens = np.concatenate(len_parts) if len_parts else np.zeros(0, np.int64)
     return Words(words, codes, np.concatenate([[0], np.cumsum(lens)]).astype(np.int64))
@@ -170,30 +213,33 @@ def profile_words(profiles: Sequence[Profile]) -> tuple[Words, Words]:
 
 def term_counts(
     texts: Sequence[str] | None, index: Mapping[str, int] | None = None, stop_words: frozenset[str] = STOP_WORDS, words: Words | None = None,
-    seen_order: bool = False,
+    seen_order: bool = False, bigrams: bool = True,
 ):
     """How often each term of :func:`tokenize` occurs in each text, without a per-token Python loop.
 
     Words are found by :func:`words_of` (or given as ``words``, the texts' :class:`Words`; then
     ``texts`` is not read); ``stop_words`` (default :data:`STOP_WORDS`), bigrams and counts are
     array operations. With ``index`` (term -> column) terms outside it are dropped; without, the
-    vocabulary is every term seen, sorted. Returns the CSR counts (float64, canonical) and the
-    vocabulary (a list, column order); with ``seen_order`` (and no ``index``) also each term's
-    place in the order a scan of the texts first meets it (text by text, its words, then its
-    bigrams): the order scikit-learn's ``CountVectorizer`` keeps a row's terms in.
+    vocabulary is every term seen, sorted. ``bigrams=False`` counts the words alone. Returns the
+    CSR counts (float64, canonical) and the vocabulary (a list, column order); with ``seen_order``
+    (and no ``index``) also each term's place in the order a scan of the texts first meets it
+    (text by text, its words, then its bigrams): the order scikit-learn's ``CountVectorizer`` keeps
+    a row's terms in.
     """
-    counts, vocab, _, order = _count_terms(texts, index, stop_words, words, seen_order)
+    counts, vocab, _, order = _count_terms(texts, index, stop_words, words, seen_order, bigrams)
     return (counts, vocab, order) if seen_order else (counts, vocab)
 
 
 def _count_terms(
     texts: Sequence[str] | None, index: Mapping[str, int] | None = None, stop_words: frozenset[str] = STOP_WORDS, words: Words | None = None,
-    seen_order: bool = False,
+    seen_order: bool = False, bigrams: bool = True,
 ):
     """:func:`term_counts`, plus (without ``index``) each vocabulary term's words as columns: a
     ``len(vocab) x 2`` array, ``[-1, -1]`` for a word, the columns of its two words for a bigram;
     and (``seen_order``, without ``index``) the first-seen order, else None."""
     from scipy import sparse
+
+    from matcher import _kernels
 
     found = words_of(texts) if words is None else words
     words = found.vocab
@@ -203,22 +249,24 @@ def _count_terms(
     keep = ~stop[code] if len(code) else np.zeros(0, bool)
     doc, code = doc[keep], code[keep]
     # Bigrams: consecutive kept words of the same text.
-    same = doc[1:] == doc[:-1]
+    same = doc[1:] == doc[:-1] if bigrams else np.zeros(max(len(doc) - 1, 0), dtype=bool)
     n_words = max(len(words), 1)
-    pair_key, pair_of = np.unique(code[:-1][same] * n_words + code[1:][same], return_inverse=True)
-    bigrams = [f"{words[a]} {words[b]}" for a, b in zip((pair_key // n_words).tolist(), (pair_key % n_words).tolist(), strict=True)]
+    pairs = code[:-1][same] * n_words + code[1:][same]
+    pair_of, first = _kernels.first_seen_groups(pairs.astype(np.uint64))  # distinct pairs by a hash table, not a sort
+    pair_key = pairs[first]
+    pair_terms = [f"{words[a]} {words[b]}" for a, b in zip((pair_key // n_words).tolist(), (pair_key % n_words).tolist(), strict=True)]
     used = np.zeros(len(words), dtype=bool)
     used[code] = True
     unigrams = [w for w, u in zip(words, used.tolist(), strict=True) if u]
     fitted = index is None
     if fitted:
-        vocab = sorted([*unigrams, *bigrams])
+        vocab = sorted([*unigrams, *pair_terms])
         index = {t: j for j, t in enumerate(vocab)}
     else:
         vocab = None
     word_col = np.full(len(words), -1, dtype=np.int64)
     word_col[used] = [index.get(w, -1) for w in unigrams]
-    pair_col = np.array([index.get(b, -1) for b in bigrams], dtype=np.int64)
+    pair_col = np.array([index.get(b, -1) for b in pair_terms], dtype=np.int64)
     rows = np.concatenate([doc, doc[1:][same]])
     cols = np.concatenate([word_col[code], pair_col[pair_of]])
     inside = cols >= 0
@@ -236,6 +284,59 @@ def _count_terms(
         order = np.empty(len(vocab), dtype=np.int64)
         order[terms[np.argsort(first)]] = np.arange(len(terms))
     return counts, vocab, term_words, order
+
+
+def english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop-word list (``TfidfVectorizer(stop_words="english")``), read from
+    its module file without importing scikit-learn (whose import costs the batch job most of a
+    second); imported the usual way where that file is not found."""
+    global _ENGLISH_STOP_WORDS
+    if _ENGLISH_STOP_WORDS is None:
+        import importlib.util
+        from pathlib import Path
+
+        spec = importlib.util.find_spec("sklearn")  # locates the package without running its __init__
+        path = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py" if spec is not None and spec.origin else None
+        if path is not None and path.is_file():
+            module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("matcher._sklearn_stop_words", path))
+            module.__spec__.loader.exec_module(module)
+            _ENGLISH_STOP_WORDS = frozenset(module.ENGLISH_STOP_WORDS)
+        else:
+            from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+            _ENGLISH_STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
+    return _ENGLISH_STOP_WORDS
+
+
+_ENGLISH_STOP_WORDS: frozenset[str] | None = None
+
+
+def smooth_idf(counts, dtype=np.float64) -> np.ndarray:
+    """Smooth inverse document frequency ``log((1 + n) / (1 + df)) + 1`` of the columns of a CSR
+    count matrix (``n`` rows; ``df`` the rows holding a column), computed in ``dtype`` step by
+    step as scikit-learn's ``TfidfTransformer`` computes it: its ``idf_`` bit for bit."""
+    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(dtype)
+    df += 1.0
+    idf = np.full_like(df, counts.shape[0] + 1, dtype=dtype)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    return idf
+
+
+def sublinear_tfidf(counts, idf: np.ndarray):
+    """TF-IDF rows of a CSR count matrix: ``(1 + log tf) x idf``, rows L2-normalised
+    (:func:`matcher._kernels.normalize_rows_l2`), in the counts' precision: the values of
+    scikit-learn's ``TfidfTransformer(sublinear_tf=True).transform`` bit for bit. One weighting
+    serves both TF-IDFs (the lexical signal's, in float64, and the tfidf backend's, in float32)."""
+    from matcher import _kernels
+
+    x = counts.tocsr(copy=True)
+    np.log(x.data, out=x.data)
+    x.data += 1.0
+    x.data *= idf[x.indices]
+    _kernels.normalize_rows_l2(x.indptr, x.data)
+    return x
 
 
 class TfidfIndex:
@@ -258,9 +359,8 @@ class TfidfIndex:
         self.vocabulary_ = np.array(vocab, dtype=object)
         self.term_words_ = term_words  # a bigram's two words as columns; -1 for a word (explanations' term picks)
         self.index_ = {tok: j for j, tok in enumerate(vocab)}
-        df = np.bincount(tf.indices, minlength=len(vocab))
-        self.idf_ = np.log((1 + tf.shape[0]) / (1 + df)) + 1.0
-        return self._weigh(tf)
+        self.idf_ = smooth_idf(tf)
+        return sublinear_tfidf(tf, self.idf_)
 
     def transform(self, texts: Sequence[str]):
         """TF-IDF rows of new texts over the fitted vocabulary; the same values ``fit_transform`` gives a text it saw."""
@@ -268,16 +368,7 @@ class TfidfIndex:
             from matcher.errors import NotFittedError
 
             raise NotFittedError("TfidfIndex is not fitted; call fit(texts) first")
-        return self._weigh(term_counts(texts, self.index_)[0])
-
-    def _weigh(self, tf):
-        from scipy import sparse
-
-        tf.data = 1.0 + np.log(tf.data)
-        x = tf.multiply(self.idf_[None, :]).tocsr()
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        x = sparse.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ x
-        return x.tocsr()
+        return sublinear_tfidf(term_counts(texts, self.index_)[0], self.idf_)
 
 
 @dataclass(frozen=True, eq=False)

@@ -140,7 +140,7 @@ def test_tfidf_backend_is_tfidf_vectorizer_and_truncated_svd_bit_for_bit(bundled
 
     profiles = bundled.profiles
     texts = [p.description for p in profiles]
-    ref = TfidfVectorizer(strip_accents="unicode", ngram_range=(1, 2), sublinear_tf=True, stop_words="english", dtype=np.float32)
+    ref = TfidfVectorizer(strip_accents="unicode", sublinear_tf=True, stop_words="english", dtype=np.float32)
     x = ref.fit_transform(texts)
     with threadpool_limits(1, user_api="blas"):
         svd = TruncatedSVD(n_components=128, random_state=0, algorithm="randomized", n_iter=5).fit(x)

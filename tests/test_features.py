@@ -147,3 +147,81 @@ def test_fold_drops_combining_marks_then_lowers(text):
 
     decomposed = unicodedata.normalize("NFKD", text)
     assert _fold(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def _regex_words(texts):
+    """The reference: each folded text's matches of the regular expression, numbered in first-seen order."""
+    from matcher.features import _TOKEN, _fold
+
+    found = [_TOKEN.findall(_fold(t)) for t in texts]
+    return found, list(dict.fromkeys(w for ws in found for w in ws))
+
+
+_WORDY = st.one_of(_TEXT, st.lists(st.sampled_from(["\x00", "Σ", "ΑΣ", "ab", "ba", "é", "e\u0301", "İ", "\n", "𝔘𝔫", "٣٤", "x"]), max_size=10).map("".join))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORDY, max_size=8), st.sampled_from([0xFFFFFFFFFFFFFFFF, 0x3, 0x0]), st.integers(1, 4))
+def test_words_of_is_the_regular_expression_in_first_seen_order(texts, mask, chunk):
+    """The compiled tokenizer against the regular expression, also when distinct words share a
+    hash (``mask`` keeps 2 bits or none) and across chunks of texts."""
+    from unittest import mock
+
+    from matcher import features
+
+    with mock.patch.object(features, "_HASH_MASK", np.uint64(mask)), mock.patch.object(features, "TOKEN_CHUNK", chunk):
+        words = features.words_of(texts)
+    found, vocab = _regex_words(texts)
+    assert words.vocab == vocab
+    assert _words_as_text(words) == found
+
+
+def test_words_of_the_bundled_texts_are_the_regular_expressions(bundled):
+    from matcher.features import words_of
+
+    texts = [*(p.description for p in bundled.profiles), *(" ".join(p.keywords) for p in bundled.profiles), *(p.name for p in bundled.profiles)]
+    words = words_of(texts)
+    found, vocab = _regex_words(texts)
+    assert words.vocab == vocab and _words_as_text(words) == found
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 9), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32 - 1))
+def test_tfidf_weighting_is_scikit_learns_bit_for_bit(n_rows, n_cols, dtype, seed):
+    """smooth_idf and sublinear_tfidf against TfidfTransformer(sublinear_tf=True), in both precisions, empty rows included."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from matcher.features import smooth_idf, sublinear_tfidf
+
+    rng = np.random.default_rng(seed)
+    dense = rng.integers(0, 4, (n_rows, n_cols)) * (rng.random((n_rows, n_cols)) < 0.5)
+    counts = sparse.csr_matrix(dense.astype(dtype))
+    ref = TfidfTransformer(sublinear_tf=True).fit(counts)
+    idf = smooth_idf(counts, dtype)
+    assert idf.dtype == dtype and np.array_equal(idf, ref.idf_)
+    ours, theirs = sublinear_tfidf(counts, idf), ref.transform(counts)
+    assert ours.dtype == dtype
+    assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices) and np.array_equal(ours.data, theirs.data)
+    assert np.array_equal(counts.toarray(), dense)  # the counts are left as they were
+
+
+def test_english_stop_words_are_scikit_learns():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from matcher.features import english_stop_words
+
+    assert english_stop_words() == ENGLISH_STOP_WORDS
+
+
+def test_the_tfidf_batch_path_does_not_import_scikit_learn(tiny_corpus):
+    """Fitting and ranking with the tfidf backend leave scikit-learn unimported (its import costs the batch job most of a second)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from matcher import Matcher; m = Matcher(backend='tfidf').fit(sys.argv[1]); m.pairings(k=2); "
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'sklearn'))"
+    )
+    got = subprocess.run([sys.executable, "-c", code, str(tiny_corpus)], check=True, capture_output=True, text=True)
+    assert got.stdout.strip() == "[]"

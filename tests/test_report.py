@@ -141,7 +141,7 @@ def test_header_names_the_corpus(browser, report_file):
     browser.get(report_file.as_uri())
     _wait_ready(browser)
     text = browser.find_element(By.ID, "run-info").text
-    assert text.startswith("Backend tfidf (tfidf-lsa:128:") and "[object Object]" not in text
+    assert text.startswith("Backend tfidf (tfidf-lsa-words:128:") and "[object Object]" not in text
     corpus = matcher.load_corpus()
     from matcher.weights import load_weights
 
