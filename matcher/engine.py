@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from matcher.corpus import (
     ISO_COUNTRIES,
@@ -695,7 +694,7 @@ def _explained_columns(pairs: ExplainedPairs, at: np.ndarray) -> dict[str, objec
         "shared_sectors": [join(x[0]) for x in labels],
         "related_sectors": [join(x[2]) for x in labels],
         "known_partner": [pairs.known[p] or "" for p in at_list],
-        "why": pd.array(pairs.summary.take(pa.array(np.asarray(at, dtype=np.int64))), dtype="str"),  # Arrow's strings, not copied per row
+        "why": pd.array(pairs.summary_at(at), dtype="str"),  # Arrow's strings, not copied per row
     }
 
 

@@ -59,6 +59,25 @@ def test_batch_explanations_do_not_depend_on_chunking(tfidf_matcher, monkeypatch
     assert batch == single
 
 
+def test_summary_rows_taken_chunk_by_chunk_are_the_columns_rows(tfidf_matcher, monkeypatch):
+    """summary_at gives the rows a plain take gives, in the asked order: repeats, every chunk, none."""
+    from matcher.explain import explain_batch
+
+    m = tfidf_matcher
+    ei, ci = _pairs(m, n_random=50, seed=2)
+    stats = pair_stats(m.scorer_, ei, ci)
+    monkeypatch.setattr(explain, "PAIR_CHUNK", 7)
+    pairs = explain_batch(
+        m.eu_features_, ei, m.ca_features_, ci, stats.score, stats.signals, (stats.rank_eu_to_ca, stats.rank_ca_to_eu),
+        m.weights_.weights, m.weights_.bias, m.corpus_.taxonomy, m.features_.tfidf_, evidence=False,
+    )
+    assert pairs.summary.num_chunks > 10
+    rng = np.random.default_rng(0)
+    for at in (rng.permutation(len(pairs)), rng.integers(0, len(pairs), 40), np.array([3, 3, 0, len(pairs) - 1]), np.zeros(0, np.int64)):
+        got = pairs.summary_at(at)
+        assert got.type == pairs.summary.type and got.to_pylist() == [pairs.summary[int(p)].as_py() for p in at]
+
+
 def test_batch_of_no_pairs_is_empty(tfidf_matcher):
     m = tfidf_matcher
     empty = np.zeros(0, dtype=np.int64)
