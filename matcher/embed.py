@@ -263,10 +263,12 @@ class TfidfBackend:
     (:meth:`matcher.Matcher.fit` passes them). Words alone, because the gold ranks the semantic
     signal higher with them than with bigrams (MRR 0.386 against 0.354, hits@10 0.647 against
     0.610 with the bundled gold) and the SVD of the 12,000-profile benchmark corpus takes a
-    seventh of the time (0.35 s against 2.3 s: 6,175 terms instead of 77,050 with bigrams). The SVD is scikit-learn's randomized one (Halko et
-    al.; ``n_iter`` power iterations, fixed ``random_state``) on float32 rows, its sparse products
-    on threads (:mod:`matcher._sparse`): ``TruncatedSVD``'s ``components_`` bit for bit (a test
-    checks), deterministic, and about three times faster than ARPACK at 12,000 profiles."""
+    seventh of the time (0.35 s against 2.3 s: 6,175 terms instead of 77,050 with bigrams).
+
+    The SVD is scikit-learn's randomized one (Halko et al.; ``n_iter`` power iterations, fixed
+    ``random_state``) on float32 rows, its sparse products on threads (:mod:`matcher._sparse`):
+    ``TruncatedSVD``'s ``components_`` bit for bit (a test checks), deterministic, and about three
+    times faster than ARPACK at 12,000 profiles."""
 
     name = "tfidf"
 

@@ -150,7 +150,7 @@ class Words:
 
 # Hash bits the tokenizer keeps (all 64): a test narrows it to make distinct words share hashes.
 _HASH_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
-# \\w of Python's re for the first 256 code points (str.isalnum() or "_", which is what \\w tests).
+# Python's re \w for the first 256 code points: str.isalnum() or "_", which is what \w tests.
 _BYTE_IS_WORD = np.array([chr(c).isalnum() or c == 0x5F for c in range(256)], dtype=bool)
 
 
