@@ -5,6 +5,7 @@ Nothing here touches a model; every output is plain text or a numpy array, rows 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -286,29 +287,23 @@ def _count_terms(
     return counts, vocab, term_words, order
 
 
+@functools.cache
 def english_stop_words() -> frozenset[str]:
     """scikit-learn's English stop-word list (``TfidfVectorizer(stop_words="english")``), read from
     its module file without importing scikit-learn (whose import costs the batch job most of a
     second); imported the usual way where that file is not found."""
-    global _ENGLISH_STOP_WORDS
-    if _ENGLISH_STOP_WORDS is None:
-        import importlib.util
-        from pathlib import Path
+    import importlib.util
+    from pathlib import Path
 
-        spec = importlib.util.find_spec("sklearn")  # locates the package without running its __init__
-        path = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py" if spec is not None and spec.origin else None
-        if path is not None and path.is_file():
-            module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("matcher._sklearn_stop_words", path))
-            module.__spec__.loader.exec_module(module)
-            _ENGLISH_STOP_WORDS = frozenset(module.ENGLISH_STOP_WORDS)
-        else:
-            from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    spec = importlib.util.find_spec("sklearn")  # locates the package without running its __init__
+    path = Path(spec.origin).parent / "feature_extraction" / "_stop_words.py" if spec is not None and spec.origin else None
+    if path is not None and path.is_file():
+        module = importlib.util.module_from_spec(importlib.util.spec_from_file_location("matcher._sklearn_stop_words", path))
+        module.__spec__.loader.exec_module(module)
+        return frozenset(module.ENGLISH_STOP_WORDS)
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-            _ENGLISH_STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
-    return _ENGLISH_STOP_WORDS
-
-
-_ENGLISH_STOP_WORDS: frozenset[str] | None = None
+    return frozenset(ENGLISH_STOP_WORDS)
 
 
 def smooth_idf(counts, dtype=np.float64) -> np.ndarray:

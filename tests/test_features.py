@@ -206,12 +206,16 @@ def test_tfidf_weighting_is_scikit_learns_bit_for_bit(n_rows, n_cols, dtype, see
     assert np.array_equal(counts.toarray(), dense)  # the counts are left as they were
 
 
-def test_english_stop_words_are_scikit_learns():
+def test_english_stop_words_are_scikit_learns(monkeypatch):
+    import importlib.util
+
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     from matcher.features import english_stop_words
 
-    assert english_stop_words() == ENGLISH_STOP_WORDS
+    assert english_stop_words() == ENGLISH_STOP_WORDS  # read from the module file
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert english_stop_words.__wrapped__() == ENGLISH_STOP_WORDS  # the file not found: imported
 
 
 def test_the_tfidf_batch_path_does_not_import_scikit_learn(tiny_corpus):
