@@ -151,8 +151,15 @@ class Words:
 
 # Hash bits the tokenizer keeps (all 64): a test narrows it to make distinct words share hashes.
 _HASH_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
-# Python's re \w for the first 256 code points: str.isalnum() or "_", which is what \w tests.
-_BYTE_IS_WORD = np.array([chr(c).isalnum() or c == 0x5F for c in range(256)], dtype=bool)
+
+
+def _word_chars(codes: Iterable[int]) -> list[bool]:
+    """Whether each code point is a word character of Python's re (``\\w``: ``str.isalnum()`` or "_")."""
+    return [chr(c).isalnum() or c == 0x5F for c in codes]
+
+
+# The word characters among the first 256 code points (every ASCII text's table).
+_BYTE_IS_WORD = np.array(_word_chars(range(256)), dtype=bool)
 
 
 def words_of(texts: Sequence[str]) -> Words:
@@ -180,7 +187,7 @@ def words_of(texts: Sequence[str]) -> Words:
             chars = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
             present = np.flatnonzero(_kernels.char_table(chars))
             is_word = np.zeros(int(present[-1]) + 1, dtype=bool)
-            is_word[present] = [chr(c).isalnum() or c == 0x5F for c in present.tolist()]
+            is_word[present] = _word_chars(present.tolist())
         spans, ends, hashes = _kernels.word_spans(chars, is_word, _HASH_MASK)
         group, first = _kernels.first_seen_groups(hashes)
         rep = first[group]  # each word's first word with its hash
