@@ -1,7 +1,5 @@
 """``python -m matcher``: the command line."""
 
-import sys
+from matcher.cli import run
 
-from matcher.cli import main
-
-sys.exit(main())
+run()

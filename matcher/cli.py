@@ -7,10 +7,12 @@ import difflib
 import json
 import logging
 import math
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from typing import NoReturn
 from pathlib import Path
 
 __all__ = ["build_parser", "main"]
@@ -495,5 +497,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+def run() -> NoReturn:
+    """The ``matcher`` command (and ``python -m matcher``): :func:`main`, then the process ends
+    without the interpreter's teardown, which only frees what the run built (a fifth of a second
+    after a 12,000-profile run). Every output is written, fsynced and renamed by then; logs and
+    the standard streams are flushed first. When a Dask cluster was used (``distributed`` loaded)
+    or child processes remain, the normal exit runs its clean-up."""
+    code = main()
+    children = "multiprocessing" in sys.modules and sys.modules["multiprocessing"].active_children()
+    if "distributed" in sys.modules or children:
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

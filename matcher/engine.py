@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -181,16 +182,19 @@ class Matcher:
         descriptions = [p.description for p in profiles]
         # The words are found once: the tfidf backend counts the descriptions', the lexical signal the lexical texts'.
         description_words, lexical_words = profile_words(profiles)
-        backend.fit(descriptions, words=description_words)
-        cache = None
-        if self.cache and backend.name != "tfidf":
-            cache = EmbeddingCache(Path(self.cache_path) if self.cache_path else cache_dir() / "embeddings", backend.identity)
-        sentences = [split_sentences(d) for d in descriptions]
-        docs, sent_vecs, stats = embed_documents(backend, sentences, cache, client=self.client)
-        log.info("encoded %d new sentences, %d from cache, in %.2fs", stats.encoded, stats.cached, stats.seconds)
-
         space = FeatureSpace()
-        lex = space.fit_transform(corpus, words=lexical_words)
+        # The lexical TF-IDF (compiled counting and scipy's sparse work, mostly outside the GIL) is
+        # built on a second thread while this one fits the backend and embeds the sentences.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-fit") as pool:
+            lexical = pool.submit(space.fit_transform, corpus, words=lexical_words)
+            backend.fit(descriptions, words=description_words)
+            cache = None
+            if self.cache and backend.name != "tfidf":
+                cache = EmbeddingCache(Path(self.cache_path) if self.cache_path else cache_dir() / "embeddings", backend.identity)
+            sentences = [split_sentences(d) for d in descriptions]
+            docs, sent_vecs, stats = embed_documents(backend, sentences, cache, client=self.client)
+            log.info("encoded %d new sentences, %d from cache, in %.2fs", stats.encoded, stats.cached, stats.seconds)
+            lex = lexical.result()
         del description_words, lexical_words
         targets = corpus.declared_targets
         n_eu = len(eu)

@@ -205,7 +205,7 @@ def fuse(signals: Mapping[str, np.ndarray], weights: Mapping[str, float], bias: 
 # whatever the block, so a pair's score does not depend on how the rows were cut into blocks.
 MIN_BLOCK = 64
 # Score cells per row block (rows x candidates): memory stays flat as the corpus grows.
-BLOCK_CELLS = 4_000_000
+BLOCK_CELLS = 2_000_000
 
 
 def _padded(x: np.ndarray, n: int = MIN_BLOCK) -> np.ndarray:

@@ -213,61 +213,44 @@ def _pandas_csv(frame, float_format: str | None, lineterminator: str, header: bo
 def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: bool) -> bytes | None:
     """The CSV bytes of :func:`csv_text`, or None where pandas must write it."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if frame.shape[1] < 2 or set(lineterminator) - {"\r", "\n"} or not lineterminator:
         return None
-    names = [str(c) for c in frame.columns]
     try:
-        cells = _csv_columns(frame, float_format, lineterminator)
+        cells = _csv_columns(frame, float_format)
         if cells is None:
             return None
-        head = ",".join(pc.binary_join_element_wise(*_csv_quoted(pa.array(names, pa.string()), lineterminator), "").to_pylist()) + lineterminator
-        body = b""
-        if len(frame):
-            # Every line in one join: each column's parts, commas between, the line end last.
-            parts = [*itertools.chain.from_iterable((*col, pa.scalar(",")) for col in cells)]
-            parts[-1] = pa.scalar(lineterminator)
-            body = _string_bytes(pc.binary_join_element_wise(*parts, ""))
-        return (head.encode("utf-8") if header else b"") + body
+        head = _csv_join([pa.array([str(c)], pa.string()) for c in frame.columns], lineterminator) if header else b""
+        return head + (_csv_join(cells, lineterminator) if len(frame) else b"")
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # e.g. lone surrogates, which UTF-8 cannot hold
         return None
 
 
-def _string_bytes(cells) -> bytes:
-    """The UTF-8 bytes of an Arrow string array's values, one after another (no nulls): its data buffer."""
+def _csv_join(columns: list, lineterminator: str) -> bytes:
+    """The CSV lines of Arrow string columns of one length (no nulls), quoted as pandas' writer
+    does: the columns' UTF-8 buffers side by side, the lines assembled in one compiled pass
+    (:func:`matcher._kernels.csv_lines`)."""
     import numpy as np
     import pyarrow as pa
 
-    cells = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
-    cells = cells.cast(pa.large_string())
-    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
-    data = cells.buffers()[2]
-    return b"" if data is None else data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
+    from matcher import _kernels
+
+    datas, offsets, base = [], [], 0
+    for cells in columns:
+        cells = (cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells).cast(pa.large_string())
+        at = np.frombuffer(cells.buffers()[1], dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
+        buffer = cells.buffers()[2]
+        data = np.frombuffer(buffer, dtype=np.uint8)[at[0] : at[-1]] if buffer is not None else np.zeros(0, np.uint8)
+        datas.append(data)
+        offsets.append(at - at[0] + base)
+        base += len(data)
+    end = np.frombuffer(lineterminator.encode("ascii"), dtype=np.uint8)
+    return _kernels.csv_lines(np.concatenate(datas), np.vstack(offsets), "\r" in lineterminator, end).tobytes()
 
 
-def _csv_quoted(cells, lineterminator: str) -> tuple:
-    """Arrow strings quoted as the csv module's QUOTE_MINIMAL does (a delimiter, a quote or a
-    line-end character inside), quotes inside doubled, as the parts that joined give each cell:
-    ``(cells,)`` when none needs quotes, else ``(mark, cells, mark)``, ``mark`` a quote or nothing
-    (long texts are copied once, in the line join, not once per step)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    cells = pc.fill_null(cells, "")
-    needs = pc.match_substring_regex(cells, "[,\"" + lineterminator + "]")
-    if not pc.any(needs).as_py():
-        return (cells,)
-    if pc.any(pc.match_substring(cells, '"')).as_py():
-        cells = pc.replace_substring(cells, '"', '""')
-    mark = pa.scalar('"') if pc.all(needs).as_py() else pc.if_else(needs, '"', "")
-    return (mark, cells, mark)
-
-
-def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list | None:
-    """Each column's cells as pandas writes them (Arrow strings, as the parts of
-    :func:`_csv_quoted`), NaN and None as empty cells; None when a column is of a kind this writer
-    does not handle."""
+def _csv_columns(frame, float_format: str | None) -> list | None:
+    """Each column's cells as pandas writes them, before quoting (Arrow strings), NaN and None as
+    empty cells; None when a column is of a kind this writer does not handle."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -280,7 +263,7 @@ def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list |
             values = col.to_numpy()
             fixed = None if float_format is None else FIXED_FORMAT.fullmatch(float_format)
             if fixed is not None:  # "%.Nf": formatted with array operations, the same text
-                out.append((fixed_point_cells(values, int(fixed.group(1))),))
+                out.append(pc.fill_null(fixed_point_cells(values, int(fixed.group(1))), ""))
                 continue
             # Without a format, pandas' own conversion of a float column; with one, the format per value.
             cells = values.astype(str).tolist() if float_format is None else [float_format % v for v in values.tolist()]
@@ -288,13 +271,13 @@ def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list |
             if nan.any():
                 for i in np.flatnonzero(nan).tolist():
                     cells[i] = ""
-            out.append((pa.array(cells, pa.string()),))
+            out.append(pa.array(cells, pa.string()))
         elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
-            out.append((pc.cast(pa.array(col.to_numpy()), pa.string()),))
+            out.append(pc.cast(pa.array(col.to_numpy()), pa.string()))
         elif isinstance(dtype, np.dtype) and dtype.kind == "b":
-            out.append((pc.if_else(pa.array(col.to_numpy()), "True", "False"),))
+            out.append(pc.if_else(pa.array(col.to_numpy()), "True", "False"))
         elif isinstance(dtype, pd.StringDtype):  # text kept in Arrow (or as str objects) by pandas: no conversion per cell
-            out.append(_csv_quoted(pa.array(col.array).cast(pa.string()), lineterminator))
+            out.append(pc.fill_null(pa.array(col.array).cast(pa.string()), ""))
         elif isinstance(dtype, np.dtype) and dtype.kind == "O":
             values = col.to_numpy(dtype=object)
             missing = col.isna().to_numpy()
@@ -303,7 +286,7 @@ def _csv_columns(frame, float_format: str | None, lineterminator: str) -> list |
                 values[missing] = None
             if not set(map(type, values.tolist())) <= {str, type(None)}:
                 return None
-            out.append(_csv_quoted(pa.array(values, pa.string()), lineterminator))
+            out.append(pc.fill_null(pa.array(values, pa.string()), ""))
         else:
             return None
     return out
