@@ -12,8 +12,8 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import NoReturn
 from pathlib import Path
+from typing import NoReturn
 
 __all__ = ["build_parser", "main"]
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from matcher.corpus import (
     ISO_COUNTRIES,
@@ -685,18 +686,13 @@ def _explained_columns(pairs: ExplainedPairs, at: np.ndarray) -> dict[str, objec
     """The explanation columns of the pairs at positions ``at``: contributions, shared and related
     sectors, known partner, why."""
     at_list = np.asarray(at).tolist()
-    joined: dict[tuple[str, ...], str] = {}  # one string per distinct label list, shared by the rows
-
-    def join(labels: tuple[str, ...]) -> str:
-        if labels not in joined:
-            joined[labels] = "; ".join(labels)
-        return joined[labels]
-
-    labels = [pairs.labels[p] for p in at_list]
+    # Each distinct label list joined once, then taken for the rows (Arrow strings, no text per row).
+    codes = pa.array(pairs.label_code[at])
+    shared, related = (texts.take(codes) for texts in pairs.label_texts)
     return {
         **{f"contrib_{name}": pairs.contribution(name)[at] for name in SIGNALS},
-        "shared_sectors": [join(x[0]) for x in labels],
-        "related_sectors": [join(x[2]) for x in labels],
+        "shared_sectors": pd.array(shared, dtype="str"),
+        "related_sectors": pd.array(related, dtype="str"),
         "known_partner": [pairs.known[p] or "" for p in at_list],
         "why": pd.array(pairs.summary_at(at), dtype="str"),  # Arrow's strings, not copied per row
     }

@@ -7,6 +7,7 @@ person check the proposal in a minute.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -359,7 +360,8 @@ class ExplainedPairs:
     read from the columns; :meth:`explanation` gives one pair's :class:`Explanation`, the same as
     :func:`explain_pair`'s (a test checks every pair).
 
-    ``labels[p]``: (shared sectors, shared areas, related sector pairs); ``evidence``: the
+    ``labels[p]``: (shared sectors, shared areas, related sector pairs), the same tuple as
+    ``label_set[label_code[p]]`` (pairs with the same two sector lists share one); ``evidence``: the
     sentence picks (rows, columns, similarities, pairs x 3, ``-inf`` for no pick) or None;
     ``summary``: the summary lines, an Arrow large-string column, chunk by chunk as built (never
     copied whole; pandas' own string storage, so the tables take it as it is).
@@ -374,6 +376,8 @@ class ExplainedPairs:
     weights: dict[str, float]
     bias: float
     labels: list
+    label_code: np.ndarray
+    label_set: list
     terms: list[tuple[str, ...]]
     evidence: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     summary: pa.ChunkedArray
@@ -387,6 +391,12 @@ class ExplainedPairs:
     def contribution(self, name: str) -> np.ndarray:
         """``weight x value`` of one signal for every pair (float64, as :func:`contributions_of`)."""
         return float(self.weights[name]) * self.values[name].astype(np.float64)
+
+    @functools.cached_property
+    def label_texts(self) -> tuple[pa.Array, pa.Array]:
+        """The shared sectors and the related sector pairs of each of ``label_set``, joined by "; "
+        (Arrow strings: the tables take a row's from its ``label_code``)."""
+        return tuple(pa.array(["; ".join(x[part]) for x in self.label_set], pa.large_string()) for part in (0, 2))
 
     def summary_at(self, at: np.ndarray) -> pa.Array:
         """The summary lines of the pairs at positions ``at``, in that order, taken chunk by chunk:
@@ -483,36 +493,44 @@ def explain_batch(
     terms: list = []
     summary: list = []
     picks = [np.zeros((n, 3), np.int64), np.zeros((n, 3), np.int64), np.full((n, 3), -np.inf)] if evidence else None
+    label_code = np.zeros(n, dtype=np.int64)
     label_cache: dict = {}
+    label_set: list = []
     keywords: dict = {}
     for start in range(0, n, PAIR_CHUNK):
         part = slice(start, min(start + PAIR_CHUNK, n))
         ei, ci = eu_idx[part], ca_idx[part]
-        got_labels, got_terms, got_summary = _explain_chunk(eu, ei, ca, ci, {name: v[part] for name, v in values.items()}, weights, taxonomy, lexicon, label_cache, keywords)
-        labels.extend(got_labels)
+        got_codes, got_terms, got_summary = _explain_chunk(
+            eu, ei, ca, ci, {name: v[part] for name, v in values.items()}, weights, taxonomy, lexicon, label_cache, label_set, keywords
+        )
+        label_code[part] = got_codes
+        labels.extend(label_set[c] for c in got_codes)
         terms.extend(got_terms)
         summary.append(got_summary)
         if picks is not None:
             for whole, got in zip(picks, _evidence_chunk(eu, ei, ca, ci), strict=True):
                 whole[part] = got
     return ExplainedPairs(
-        eu, ca, eu_idx, ca_idx, np.asarray(scores, dtype=np.float64), values, weights, float(bias), labels, terms,
+        eu, ca, eu_idx, ca_idx, np.asarray(scores, dtype=np.float64), values, weights, float(bias), labels, label_code, label_set, terms,
         None if picks is None else tuple(picks), pa.chunked_array([c.cast(pa.large_string()) for c in summary], type=pa.large_string()), np.asarray(ranks[0], dtype=np.int64), np.asarray(ranks[1], dtype=np.int64),
         [None] * n if known is None else list(known),
     )
 
 
-def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, lexicon, labels, keywords) -> tuple[list, list, pa.StringArray]:
-    """Labels, matching terms and summary line of each pair of a chunk."""
-    # Shared sectors and areas, and related sector pairs, depend only on the two sector lists.
-    shared = []
+def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, lexicon, labels, label_set, keywords) -> tuple[list[int], list, pa.StringArray]:
+    """Label codes (positions in ``label_set``, which grows), matching terms and summary line of each pair of a chunk."""
+    # Shared sectors and areas, and related sector pairs, depend only on the two sector lists:
+    # found once per distinct pair of lists (``labels`` maps it to its place in ``label_set``).
+    codes = []
     for i, j in zip(ei.tolist(), ci.tolist(), strict=True):
         e, c = eu.profiles[i], ca.profiles[j]
         key = (e.sectors, c.sectors)
-        got = labels.get(key)
-        if got is None:
-            got = labels[key] = (*shared_labels(e, c, taxonomy), related_labels(e, c, taxonomy))
-        shared.append(got)
+        code = labels.get(key)
+        if code is None:
+            code = labels[key] = len(label_set)
+            label_set.append((*shared_labels(e, c, taxonomy), related_labels(e, c, taxonomy)))
+        codes.append(code)
+    shared = [label_set[code] for code in codes]
     interest_eu = (eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0
     interest_ca = (eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0
     terms = _terms_chunk(eu, ei, ca, ci, lexicon, keywords)
@@ -522,7 +540,7 @@ def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, lexicon, labels, k
         [e.name for e in e_rows], [e.country for e in e_rows], [c.name for c in c_rows], v,
         {name: float(weights[name]) * x for name, x in v.items()}, shared, terms, interest_eu, interest_ca,
     )
-    return shared, terms, summary
+    return codes, terms, summary
 
 
 def _terms_chunk(eu, ei, ca, ci, lexicon, keywords, n: int = 8) -> list[tuple[str, ...]]:

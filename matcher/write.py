@@ -191,8 +191,9 @@ def _parquet_pieces(chunks) -> Iterator[bytes]:
 
 def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n", header: bool = True) -> str:
     """``frame.to_csv(index=False, float_format=..., lineterminator=...)``, the same text (tests
-    compare the two), built column by column with Arrow's string kernels: pandas formats and
-    quotes cell by cell through the csv module, seconds for a 100,000-row table. Frames with a
+    compare the two): each column's cells as Arrow strings (numbers formatted with array
+    operations), the lines quoted and joined by one compiled pass; pandas formats and quotes cell
+    by cell through the csv module, seconds for a 100,000-row table. Frames with a
     column of another kind (not float64, integer, bool or text), a single column or text Arrow
     cannot hold go to pandas."""
     got = _arrow_csv(frame, float_format, lineterminator, header)
@@ -200,7 +201,7 @@ def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n",
 
 
 def csv_bytes(frame, float_format: str | None = None, lineterminator: str = "\n", header: bool = True) -> bytes:
-    """:func:`csv_text` as UTF-8 bytes, taken straight from Arrow's buffer (no Python string per line)."""
+    """:func:`csv_text` as UTF-8 bytes, assembled from Arrow's buffers (no Python string per line)."""
     got = _arrow_csv(frame, float_format, lineterminator, header)
     return _pandas_csv(frame, float_format, lineterminator, header).encode("utf-8") if got is None else got
 
@@ -220,32 +221,49 @@ def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: boo
         cells = _csv_columns(frame, float_format)
         if cells is None:
             return None
-        head = _csv_join([pa.array([str(c)], pa.string()) for c in frame.columns], lineterminator) if header else b""
-        return head + (_csv_join(cells, lineterminator) if len(frame) else b"")
+        return _csv_join(cells, lineterminator, [str(c) for c in frame.columns] if header else None)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # e.g. lone surrogates, which UTF-8 cannot hold
         return None
 
 
-def _csv_join(columns: list, lineterminator: str) -> bytes:
-    """The CSV lines of Arrow string columns of one length (no nulls), quoted as pandas' writer
-    does: the columns' UTF-8 buffers side by side, the lines assembled in one compiled pass
-    (:func:`matcher._kernels.csv_lines`)."""
+# Rows from which the CSV lines are assembled on two threads (halves of the rows, joined in order).
+CSV_SPLIT_ROWS = 20_000
+
+
+def _csv_join(columns: list, lineterminator: str, header: list[str] | None = None) -> bytes:
+    """The CSV lines of Arrow string columns of one length (no nulls), ``header`` (the column
+    names) first when given, quoted as pandas' writer does: the columns' UTF-8 buffers side by
+    side, the lines assembled by a compiled pass (:func:`matcher._kernels.csv_lines`), the two
+    halves of a long table on two threads."""
     import numpy as np
     import pyarrow as pa
 
     from matcher import _kernels
+    from matcher._blas import local_threads
 
     datas, offsets, base = [], [], 0
-    for cells in columns:
+    for n, cells in enumerate(columns):
         cells = (cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells).cast(pa.large_string())
         at = np.frombuffer(cells.buffers()[1], dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
         buffer = cells.buffers()[2]
         data = np.frombuffer(buffer, dtype=np.uint8)[at[0] : at[-1]] if buffer is not None else np.zeros(0, np.uint8)
+        if header is not None:  # the name is the column's first cell
+            name = np.frombuffer(header[n].encode("utf-8"), dtype=np.uint8)
+            data, at = np.concatenate([name, data]), np.concatenate([[0], at - at[0] + len(name)])
         datas.append(data)
         offsets.append(at - at[0] + base)
         base += len(data)
-    end = np.frombuffer(lineterminator.encode("ascii"), dtype=np.uint8)
-    return _kernels.csv_lines(np.concatenate(datas), np.vstack(offsets), "\r" in lineterminator, end).tobytes()
+    data, offsets = np.concatenate(datas), np.vstack(offsets)
+    cr, end = "\r" in lineterminator, np.frombuffer(lineterminator.encode("ascii"), dtype=np.uint8)
+    rows = offsets.shape[1] - 1
+    if rows < CSV_SPLIT_ROWS or local_threads() < 2:
+        return _kernels.csv_lines(data, offsets, cr, end).tobytes()
+    from concurrent.futures import ThreadPoolExecutor
+
+    half = rows // 2
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="matcher-csv") as pool:
+        parts = [pool.submit(_kernels.csv_lines, data, np.ascontiguousarray(offsets[:, a : b + 1]), cr, end) for a, b in ((0, half), (half, rows))]
+        return b"".join(part.result() for part in parts)
 
 
 def _csv_columns(frame, float_format: str | None) -> list | None:

@@ -50,6 +50,26 @@ def test_csv_text_is_pandas_to_csv(frame, float_format, lineterminator):
         assert csv_bytes(part, float_format, lineterminator) == part.to_csv(index=False, float_format=float_format, lineterminator=lineterminator).encode("utf-8")
 
 
+@pytest.mark.parametrize("split", [1, 2, 3, 6])
+@pytest.mark.parametrize("lineterminator", ["\n", "\r\n"])
+def test_long_tables_assembled_in_two_halves_equal_pandas(monkeypatch, split, lineterminator):
+    import matcher._blas
+    import matcher.write
+
+    monkeypatch.setattr(matcher.write, "CSV_SPLIT_ROWS", split)
+    monkeypatch.setattr(matcher._blas, "local_threads", lambda: 2)
+    frame = pd.DataFrame({
+        "name": pd.Series(['a,b', 'say "hi"', "", None, "line\nend", "cr\rhere", "é€😀"], dtype="str"),
+        "x": [0.5, -0.0, float("nan"), 1e-7, 2.0, 3.25, -1.5],
+        "n": [1, -2, 3, 4, 5, 6, 7],
+        "ok": [True, False, True, True, False, True, False],
+    })
+    for part in (frame, frame.iloc[1:], frame.iloc[2:5]):
+        expected = part.to_csv(index=False, float_format="%.6f", lineterminator=lineterminator)
+        assert csv_bytes(part, "%.6f", lineterminator) == expected.encode("utf-8")
+        assert csv_bytes(part, "%.6f", lineterminator, header=False) == part.to_csv(index=False, float_format="%.6f", lineterminator=lineterminator, header=False).encode("utf-8")
+
+
 def test_other_column_kinds_and_single_columns_go_to_pandas():
     frame = pd.DataFrame({"when": pd.to_datetime(["2024-01-02"]), "n": [1]})
     assert csv_text(frame) == frame.to_csv(index=False, lineterminator="\n")
