@@ -8,12 +8,16 @@ restores the first's limit). Here the first user sets the limit and the last one
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
-__all__ = ["MAX_THREADS", "local_threads", "one_blas_thread"]
+T = TypeVar("T")
+
+__all__ = ["MAX_THREADS", "in_parts", "local_threads", "one_blas_thread"]
 
 # Most threads a local pass runs: each block pass holds one block's signals and scores (about 200 MB
 # at 4 million cells), so more would push the 100,000 x 10,000 run's peak memory up; taskset limits them further.
@@ -24,6 +28,21 @@ def local_threads() -> int:
     """Threads a local pass uses: the CPUs this process may run on, at most :data:`MAX_THREADS`."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cpus, MAX_THREADS))
+
+def in_parts(fn: Callable[[int, int], T], n: int, min_part: int) -> list[T]:
+    """``fn(a, b)`` over consecutive ranges that cover ``0..n``, one per thread (up to
+    :func:`local_threads`, each range at least ``min_part`` long; one range on the calling thread
+    when only one fits), the results in range order. For compiled kernels that leave the GIL."""
+    parts = max(1, min(local_threads(), n // max(min_part, 1)))
+    if parts == 1:
+        return [fn(0, n)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = [n * i // parts for i in range(parts + 1)]
+    with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="matcher-part") as pool:
+        done = [pool.submit(fn, a, b) for a, b in itertools.pairwise(cuts)]
+        return [d.result() for d in done]
+
 
 _lock = threading.Lock()
 _users = 0

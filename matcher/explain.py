@@ -176,6 +176,7 @@ def _pick_terms(eu_lex, ei: np.ndarray, ca_lex, ci: np.ndarray, eu_profiles, ca_
     ``eu_profiles[ei[p]]`` and ``ca_profiles[ci[p]]`` (see :func:`matching_terms`); the picks run in
     one compiled pass (:func:`matcher._kernels.pick_terms`). ``keywords`` caches lower-cased keyword sets."""
     from matcher import _kernels
+    from matcher._blas import in_parts
 
     keywords = {} if keywords is None else keywords
     index, vocab = lexicon.index_, lexicon.vocabulary_
@@ -205,10 +206,16 @@ def _pick_terms(eu_lex, ei: np.ndarray, ca_lex, ci: np.ndarray, eu_profiles, ca_
     kw_ptr, ban_ptr = (np.concatenate([[0], np.cumsum(c)]).astype(np.int64) for c in (kw_count, ban_count))
     e, c = (x if x.has_sorted_indices else x.sorted_indices() for x in (eu_lex, ca_lex))
     limit = n - np.fromiter(map(len, shared), dtype=np.int64, count=len(shared))
-    picks = _kernels.pick_terms(
-        e.indptr, e.indices, e.data, c.indptr, c.indices, c.data, np.asarray(ei, np.int64), np.asarray(ci, np.int64), lexicon.term_words_,
-        kw_ptr, np.array(kw_terms, np.int64), ban_ptr, np.array(ban_words, np.int64), limit, n,
-    )
+    ei, ci, kw_terms, ban_words = (np.asarray(x, np.int64) for x in (ei, ci, kw_terms, ban_words))
+
+    def pick(a: int, b: int) -> np.ndarray:  # pairs a..b (the pointer arrays index the whole flat lists)
+        return _kernels.pick_terms(
+            e.indptr, e.indices, e.data, c.indptr, c.indices, c.data, ei[a:b], ci[a:b], lexicon.term_words_,
+            kw_ptr[a : b + 1], kw_terms, ban_ptr[a : b + 1], ban_words, limit[a:b], n,
+        )
+
+    parts = in_parts(pick, len(ei), TERMS_PART_PAIRS)
+    picks = parts[0] if len(parts) == 1 else np.concatenate(parts)
     got = picks >= 0
     names = iter(vocab[picks[got]].tolist())  # the picked terms, row by row in pick order
     return [kw[:n] + tuple(itertools.islice(names, m)) for kw, m in zip(shared, got.sum(axis=1).tolist(), strict=True)]
@@ -347,6 +354,8 @@ def _explanation(e: Profile, c: Profile, score, bias, contributions, labels, evi
     )
 
 
+# Pairs per thread at least when the matching terms of a chunk are picked on several threads.
+TERMS_PART_PAIRS = 2048
 # Pairs explained together by explain_batch: the intermediate arrays are one chunk's at a time.
 PAIR_CHUNK = 8192
 # Cells of the padded sentence-similarity stack per step of explain_batch.
@@ -493,18 +502,14 @@ def explain_batch(
     terms: list = []
     summary: list = []
     picks = [np.zeros((n, 3), np.int64), np.zeros((n, 3), np.int64), np.full((n, 3), -np.inf)] if evidence else None
-    label_code = np.zeros(n, dtype=np.int64)
-    label_cache: dict = {}
-    label_set: list = []
+    label_code, label_set = _label_codes(eu, eu_idx, ca, ca_idx, taxonomy)
     keywords: dict = {}
     for start in range(0, n, PAIR_CHUNK):
         part = slice(start, min(start + PAIR_CHUNK, n))
         ei, ci = eu_idx[part], ca_idx[part]
-        got_codes, got_terms, got_summary = _explain_chunk(
-            eu, ei, ca, ci, {name: v[part] for name, v in values.items()}, weights, taxonomy, lexicon, label_cache, label_set, keywords
-        )
-        label_code[part] = got_codes
-        labels.extend(label_set[c] for c in got_codes)
+        got_labels = [label_set[c] for c in label_code[part].tolist()]
+        got_terms, got_summary = _explain_chunk(eu, ei, ca, ci, {name: v[part] for name, v in values.items()}, weights, got_labels, lexicon, keywords)
+        labels.extend(got_labels)
         terms.extend(got_terms)
         summary.append(got_summary)
         if picks is not None:
@@ -517,20 +522,26 @@ def explain_batch(
     )
 
 
-def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, lexicon, labels, label_set, keywords) -> tuple[list[int], list, pa.StringArray]:
-    """Label codes (positions in ``label_set``, which grows), matching terms and summary line of each pair of a chunk."""
-    # Shared sectors and areas, and related sector pairs, depend only on the two sector lists:
-    # found once per distinct pair of lists (``labels`` maps it to its place in ``label_set``).
-    codes = []
-    for i, j in zip(ei.tolist(), ci.tolist(), strict=True):
-        e, c = eu.profiles[i], ca.profiles[j]
-        key = (e.sectors, c.sectors)
-        code = labels.get(key)
-        if code is None:
-            code = labels[key] = len(label_set)
-            label_set.append((*shared_labels(e, c, taxonomy), related_labels(e, c, taxonomy)))
-        codes.append(code)
-    shared = [label_set[code] for code in codes]
+def _label_codes(eu, eu_idx: np.ndarray, ca, ca_idx: np.ndarray, taxonomy: Taxonomy) -> tuple[np.ndarray, list]:
+    """Each pair's place in a list of (shared sectors, shared areas, related sector pairs): the
+    labels depend only on the two sector lists, so they are found once per distinct pair of lists
+    (numbered with array operations)."""
+    numbered = []
+    for side, idx in ((eu, eu_idx), (ca, ca_idx)):
+        rows, inverse = np.unique(idx, return_inverse=True)
+        lists: dict[tuple[str, ...], int] = {}
+        numbered.append((np.array([lists.setdefault(side.profiles[i].sectors, len(lists)) for i in rows.tolist()], dtype=np.int64)[inverse], len(lists)))
+    (e_list, _), (c_list, n_ca) = numbered
+    _, first, codes = np.unique(e_list * max(n_ca, 1) + c_list, return_index=True, return_inverse=True)
+    label_set = []
+    for p in first.tolist():
+        e, c = eu.profiles[int(eu_idx[p])], ca.profiles[int(ca_idx[p])]
+        label_set.append((*shared_labels(e, c, taxonomy), related_labels(e, c, taxonomy)))
+    return codes.astype(np.int64).reshape(-1), label_set
+
+
+def _explain_chunk(eu, ei, ca, ci, values, weights, shared, lexicon, keywords) -> tuple[list, pa.StringArray]:
+    """Matching terms and summary line of each pair of a chunk, ``shared`` holding their labels."""
     interest_eu = (eu.targets[ei] * ca.country[ci]).sum(axis=1) > 0
     interest_ca = (eu.country[ei] * ca.targets[ci]).sum(axis=1) > 0
     terms = _terms_chunk(eu, ei, ca, ci, lexicon, keywords)
@@ -540,7 +551,7 @@ def _explain_chunk(eu, ei, ca, ci, values, weights, taxonomy, lexicon, labels, l
         [e.name for e in e_rows], [e.country for e in e_rows], [c.name for c in c_rows], v,
         {name: float(weights[name]) * x for name, x in v.items()}, shared, terms, interest_eu, interest_ca,
     )
-    return codes, terms, summary
+    return terms, summary
 
 
 def _terms_chunk(eu, ei, ca, ci, lexicon, keywords, n: int = 8) -> list[tuple[str, ...]]:

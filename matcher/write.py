@@ -226,20 +226,20 @@ def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: boo
         return None
 
 
-# Rows from which the CSV lines are assembled on two threads (halves of the rows, joined in order).
-CSV_SPLIT_ROWS = 20_000
+# Rows per thread at least when the CSV lines of a long table are assembled on several threads.
+CSV_PART_ROWS = 10_000
 
 
 def _csv_join(columns: list, lineterminator: str, header: list[str] | None = None) -> bytes:
     """The CSV lines of Arrow string columns of one length (no nulls), ``header`` (the column
     names) first when given, quoted as pandas' writer does: the columns' UTF-8 buffers side by
-    side, the lines assembled by a compiled pass (:func:`matcher._kernels.csv_lines`), the two
-    halves of a long table on two threads."""
+    side, the lines assembled by a compiled pass (:func:`matcher._kernels.csv_lines`), a long
+    table's rows in parts on several threads (:func:`matcher._blas.in_parts`)."""
     import numpy as np
     import pyarrow as pa
 
     from matcher import _kernels
-    from matcher._blas import local_threads
+    from matcher._blas import in_parts
 
     datas, offsets, base = [], [], 0
     for n, cells in enumerate(columns):
@@ -255,15 +255,8 @@ def _csv_join(columns: list, lineterminator: str, header: list[str] | None = Non
         base += len(data)
     data, offsets = np.concatenate(datas), np.vstack(offsets)
     cr, end = "\r" in lineterminator, np.frombuffer(lineterminator.encode("ascii"), dtype=np.uint8)
-    rows = offsets.shape[1] - 1
-    if rows < CSV_SPLIT_ROWS or local_threads() < 2:
-        return _kernels.csv_lines(data, offsets, cr, end).tobytes()
-    from concurrent.futures import ThreadPoolExecutor
-
-    half = rows // 2
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="matcher-csv") as pool:
-        parts = [pool.submit(_kernels.csv_lines, data, np.ascontiguousarray(offsets[:, a : b + 1]), cr, end) for a, b in ((0, half), (half, rows))]
-        return b"".join(part.result() for part in parts)
+    parts = in_parts(lambda a, b: _kernels.csv_lines(data, np.ascontiguousarray(offsets[:, a : b + 1]), cr, end), offsets.shape[1] - 1, CSV_PART_ROWS)
+    return parts[0].tobytes() if len(parts) == 1 else b"".join(parts)
 
 
 def _csv_columns(frame, float_format: str | None) -> list | None:

@@ -46,3 +46,22 @@ def test_block_passes_from_several_threads_restore_the_blas_threads(tfidf_matche
             t.join()
         assert _blas_threads() == before
     assert len(got) == 3 and all((g == want).all() for g in got)
+
+
+def test_in_parts_covers_the_range_in_order_on_at_most_local_threads(monkeypatch):
+    import matcher._blas
+    from matcher._blas import in_parts
+
+    monkeypatch.setattr(matcher._blas, "local_threads", lambda: 3)
+    names: set[str] = set()
+
+    def span(a: int, b: int) -> tuple[int, int]:
+        names.add(threading.current_thread().name)
+        return a, b
+
+    assert in_parts(span, 10, 1) == [(0, 3), (3, 6), (6, 10)]
+    assert len(names) > 1 and all(n.startswith("matcher-part") for n in names)
+    names.clear()
+    assert in_parts(span, 10, 4) == [(0, 5), (5, 10)]  # two parts of at least 4
+    assert in_parts(span, 10, 11) == [(0, 10)] and in_parts(span, 0, 1) == [(0, 0)]
+    assert threading.current_thread().name in names  # one part: on the calling thread

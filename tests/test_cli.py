@@ -251,3 +251,21 @@ def test_dask_two_workers_give_the_same_bytes(small_corpus, tmp_path):
     assert main([*base, "--out", str(tmp_path / "dask"), "--dask-workers", "2"]) == 0
     for name in ("eu_to_ca.csv", "ca_to_eu.csv", "pairings.csv", "details.json"):
         assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+
+
+def test_commands_put_arrow_on_the_system_allocator_unless_the_user_chose(monkeypatch):
+    import pyarrow as pa
+
+    from matcher.cli import _arrow_on_system_allocator
+
+    before = pa.default_memory_pool()
+    try:
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+        _arrow_on_system_allocator()
+        assert pa.default_memory_pool().backend_name == "mimalloc"  # the user's choice stays
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
+        _arrow_on_system_allocator()
+        assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        pa.set_memory_pool(before)

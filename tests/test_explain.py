@@ -59,6 +59,19 @@ def test_batch_explanations_do_not_depend_on_chunking(tfidf_matcher, monkeypatch
     assert batch == single
 
 
+@pytest.mark.parametrize("part", [1, 3, 50])
+def test_batch_terms_picked_in_parts_on_threads_equal_the_one_pair_function(tfidf_matcher, monkeypatch, part):
+    import matcher._blas
+
+    ei, ci = _pairs(tfidf_matcher, n_random=50, seed=3)
+    _, single = _both(tfidf_matcher, ei, ci)
+    monkeypatch.setattr(explain, "TERMS_PART_PAIRS", part)
+    monkeypatch.setattr(matcher._blas, "local_threads", lambda: 4)
+    batch, _ = _both(tfidf_matcher, ei, ci)
+    assert sum(bool(ex.terms) for ex in single) > 50
+    assert [ex.terms for ex in batch] == [ex.terms for ex in single]
+
+
 def test_summary_rows_taken_chunk_by_chunk_are_the_columns_rows(tfidf_matcher, monkeypatch):
     """summary_at gives the rows a plain take gives, in the asked order: repeats, every chunk, none."""
     from matcher.explain import explain_batch

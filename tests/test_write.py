@@ -101,3 +101,17 @@ def test_stage_left_without_commit_removes_everything(tmp_path):
     assert sorted(os.listdir(out)) == ["eu_to_ca.csv", "run.json"] and recover_output(out) == []
     with pytest.raises(OutputError, match=r"^output file names are plain, visible names; got '\.\./x'$"), OutputStage(out) as stage:
         stage.write_text("../x", "no")
+
+
+def test_the_command_exits_with_main_s_code_and_its_messages_after_the_quick_exit(tmp_path, tiny_corpus):
+    """``python -m matcher`` ends with os._exit after main: the code, stderr and every output are there."""
+    out = tmp_path / "out"
+    ok = subprocess.run([*_rank(tiny_corpus, out)[:-1], "--verbose"], env=_env(), capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and "wrote" in ok.stderr  # the log lines were flushed before the exit
+    assert {p.name for p in out.iterdir()} >= {"eu_to_ca.csv", "ca_to_eu.csv", "pairings.csv", "details.json", "run.json"}
+    bad = subprocess.run(_rank(tmp_path / "missing.csv", tmp_path / "other"), env=_env(), capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    corrupt = tmp_path / "bad.csv"
+    corrupt.write_text("id,side\nx,eu\n", encoding="utf-8")
+    failed = subprocess.run(_rank(corrupt, tmp_path / "third"), env=_env(), capture_output=True, text=True, timeout=300)
+    assert failed.returncode == 1 and "CorpusError" in failed.stderr and not (tmp_path / "third" / "run.json").exists()

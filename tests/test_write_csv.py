@@ -50,14 +50,14 @@ def test_csv_text_is_pandas_to_csv(frame, float_format, lineterminator):
         assert csv_bytes(part, float_format, lineterminator) == part.to_csv(index=False, float_format=float_format, lineterminator=lineterminator).encode("utf-8")
 
 
-@pytest.mark.parametrize("split", [1, 2, 3, 6])
+@pytest.mark.parametrize("part_rows", [1, 2, 3, 6])
 @pytest.mark.parametrize("lineterminator", ["\n", "\r\n"])
-def test_long_tables_assembled_in_two_halves_equal_pandas(monkeypatch, split, lineterminator):
+def test_long_tables_assembled_in_parts_on_threads_equal_pandas(monkeypatch, part_rows, lineterminator):
     import matcher._blas
     import matcher.write
 
-    monkeypatch.setattr(matcher.write, "CSV_SPLIT_ROWS", split)
-    monkeypatch.setattr(matcher._blas, "local_threads", lambda: 2)
+    monkeypatch.setattr(matcher.write, "CSV_PART_ROWS", part_rows)
+    monkeypatch.setattr(matcher._blas, "local_threads", lambda: 4)
     frame = pd.DataFrame({
         "name": pd.Series(['a,b', 'say "hi"', "", None, "line\nend", "cr\rhere", "é€😀"], dtype="str"),
         "x": [0.5, -0.0, float("nan"), 1e-7, 2.0, 3.25, -1.5],
