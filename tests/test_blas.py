@@ -54,14 +54,22 @@ def test_in_parts_covers_the_range_in_order_on_at_most_local_threads(monkeypatch
 
     monkeypatch.setattr(matcher._blas, "local_threads", lambda: 3)
     names: set[str] = set()
+    together = threading.Barrier(3, timeout=30)  # the three parts must run at the same time to pass it
 
     def span(a: int, b: int) -> tuple[int, int]:
         names.add(threading.current_thread().name)
+        together.wait()
         return a, b
 
     assert in_parts(span, 10, 1) == [(0, 3), (3, 6), (6, 10)]
-    assert len(names) > 1 and all(n.startswith("matcher-part") for n in names)
+    assert len(names) == 3 and all(n.startswith("matcher-part") for n in names)
     names.clear()
-    assert in_parts(span, 10, 4) == [(0, 5), (5, 10)]  # two parts of at least 4
-    assert in_parts(span, 10, 11) == [(0, 10)] and in_parts(span, 0, 1) == [(0, 0)]
-    assert threading.current_thread().name in names  # one part: on the calling thread
+
+    def plain(a: int, b: int) -> tuple[int, int]:
+        names.add(threading.current_thread().name)
+        return a, b
+
+    assert in_parts(plain, 10, 4) == [(0, 5), (5, 10)]  # two parts of at least 4
+    names.clear()
+    assert in_parts(plain, 10, 11) == [(0, 10)] and in_parts(plain, 0, 1) == [(0, 0)]
+    assert names == {threading.current_thread().name}  # one part: on the calling thread
