@@ -89,8 +89,18 @@ def _measure(cmd: list[str]) -> tuple[float, float]:
 
 
 def _median(fn: Callable[[], tuple[float, float]], repeats: int) -> tuple[float, float]:
-    runs = [fn() for _ in range(repeats)]
-    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+    return _medians([fn], repeats)[0]
+
+
+def _medians(fns: list[Callable[[], tuple[float, float]]], repeats: int) -> list[tuple[float, float]]:
+    """Each measurement's median time and largest peak RSS over ``repeats`` rounds, the
+    measurements taking turns within a round: a machine that slows down for a while slows all the
+    compared commands alike, and their ratio stays fair."""
+    runs: list[list[tuple[float, float]]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for got, fn in zip(runs, fns, strict=True):
+            got.append(fn())
+    return [(statistics.median(r[0] for r in got), max(r[1] for r in got)) for got in runs]
 
 
 def _rank_cmd(corpus: Path, out: Path, k: int, *extra: str) -> list[str]:
@@ -110,18 +120,22 @@ def run_bench(
         tmp = Path(tmp)
         for n, (n_eu, n_ca) in enumerate(sizes):
             path = synthetic_corpus(n_eu, n_ca, tmp / f"corpus-{n_eu}x{n_ca}.csv")
-            reps = repeats if n == 0 else 1
-            ours = _median(lambda p=path: _measure(_rank_cmd(p, tmp / "out", k)), reps)
+            ours_run = lambda p=path: _measure(_rank_cmd(p, tmp / "out", k))  # noqa: E731
+            if n == 0:
+                # The baseline, the product and the product with --no-details (the tables only, like
+                # for like: the baseline writes no details.json either), taking turns.
+                base_run = lambda p=path: _measure([sys.executable, "-c", BASELINE, str(p), str(k), str(tmp / "base")])  # noqa: E731
+                tables_run = lambda p=path: _measure(_rank_cmd(p, tmp / "out-tables", k, "--no-details"))  # noqa: E731
+                base, ours, tables = _medians([base_run, ours_run, tables_run], repeats)
+            else:
+                ours = _median(ours_run, 1)
             row = {"matcher_s": ours[0], "matcher_rss_mb": ours[1]}
             line = f"{n_eu:>7} x {n_ca:<6} `matcher rank --backend tfidf` end to end: {ours[0]:6.1f} s, peak RSS {ours[1]:5.0f} MB"
             if n == 0:
-                base = _median(lambda p=path: _measure([sys.executable, "-c", BASELINE, str(p), str(k), str(tmp / "base")]), reps)
                 row.update(baseline_s=base[0], baseline_rss_mb=base[1], ratio=ours[0] / base[0])
                 line += f"; scikit-learn baseline {base[0]:5.1f} s, {base[1]:5.0f} MB; ratio {ours[0] / base[0]:4.2f}x"
             out(line)
             if n == 0:
-                # Like for like: the tables only (the baseline writes no details.json either).
-                tables = _median(lambda p=path: _measure(_rank_cmd(p, tmp / "out-tables", k, "--no-details")), reps)
                 row.update(tables_s=tables[0], tables_rss_mb=tables[1], tables_ratio=tables[0] / base[0])
                 out(f"  the same with --no-details (the CSVs only, as the baseline): {tables[0]:6.1f} s, peak RSS {tables[1]:5.0f} MB; ratio {tables[0] / base[0]:4.2f}x")
             if n == 0 and dask:
@@ -130,7 +144,7 @@ def run_bench(
                 except ImportError:
                     out("  Dask: not installed (pip install matcher[dask]); skipped")
                 else:
-                    d = _median(lambda p=path: _measure(_rank_cmd(p, tmp / "out-dask", k, "--dask-workers", "2")), reps)
+                    d = _median(lambda p=path: _measure(_rank_cmd(p, tmp / "out-dask", k, "--dask-workers", "2")), repeats)
                     row.update(dask2_s=d[0], dask2_rss_mb=d[1])
                     out(f"  same run on a 2-worker Dask LocalCluster: {d[0]:6.1f} s (one process: {ours[0]:6.1f} s); driver+workers peak RSS {d[1]:5.0f} MB")
             results[f"{n_eu}x{n_ca}"] = row
@@ -194,20 +208,34 @@ def st_bench(n_eu: int = 10_000, n_ca: int = 2_000, k: int = 10, repeats: int = 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         corpus = synthetic_corpus(n_eu, n_ca, tmp / f"corpus-{n_eu}x{n_ca}.csv")
-        cmd = [sys.executable, "-m", "matcher", "rank", "--corpus", str(corpus), "--out", str(tmp / "out"), "--top-k", str(k), "--quiet"]
-        subprocess.run(cmd, check=True, capture_output=True)  # fills the cache with anything missing
-        product = _median(lambda: _measure(cmd), repeats)
-        run = json.loads((tmp / "out" / "run.json").read_text(encoding="utf-8"))
-        t = run["timings_s"]
-        scoring_writing = product[0] - t["load"] - t["fit"]
-        # Like for like: the tables only (the bare script writes no details.json either).
-        tables = _median(lambda: _measure([*cmd, "--no-details"]), repeats)
-        t_tables = json.loads((tmp / "out" / "run.json").read_text(encoding="utf-8"))["timings_s"]
-        tables_scoring_writing = tables[0] - t_tables["load"] - t_tables["fit"]
+
+        def rank_cmd(name: str, *extra: str) -> list[str]:
+            return [sys.executable, "-m", "matcher", "rank", "--corpus", str(corpus), "--out", str(tmp / name), "--top-k", str(k), "--quiet", *extra]
+
+        subprocess.run(rank_cmd("out"), check=True, capture_output=True)  # fills the cache with anything missing
         m = Matcher(gold=False).fit(corpus)
         arrays = tmp / "embeddings.npz"
         np.savez(arrays, eu=m.eu_features_.embeddings, ca=m.ca_features_.embeddings, eu_ids=np.array(m.eu_features_.ids), ca_ids=np.array(m.ca_features_.ids))
-        bare = _median(lambda: _measure([sys.executable, "-c", ST_BASELINE, str(arrays), str(k), str(tmp / "bare-")]), repeats)
+        del m
+        timings: dict[str, list[dict]] = {"out": [], "out-tables": []}
+
+        def product_run(name: str, *extra: str) -> tuple[float, float]:
+            got = _measure(rank_cmd(name, *extra))
+            timings[name].append(json.loads((tmp / name / "run.json").read_text(encoding="utf-8"))["timings_s"])
+            return got
+
+        # The product, the same with --no-details (the tables only, like for like: the bare script
+        # writes no details.json either) and the bare script, taking turns.
+        product, tables, bare = _medians(
+            [lambda: product_run("out"), lambda: product_run("out-tables", "--no-details"),
+             lambda: _measure([sys.executable, "-c", ST_BASELINE, str(arrays), str(k), str(tmp / "bare-")])],
+            repeats,
+        )
+        # Load and fit of the product's runs: medians, like the end-to-end times they are taken from.
+        t = {key: statistics.median(r[key] for r in timings["out"]) for key in ("load", "fit")}
+        t_tables = {key: statistics.median(r[key] for r in timings["out-tables"]) for key in ("load", "fit")}
+        scoring_writing = product[0] - t["load"] - t["fit"]
+        tables_scoring_writing = tables[0] - t_tables["load"] - t_tables["fit"]
         # Cold: a fresh cache folder (the model is extracted into it first, outside the timing).
         small = synthetic_corpus(cold_profiles // 2, cold_profiles - cold_profiles // 2, tmp / "cold.csv", seed=1)
         env = dict(os.environ, MATCHER_CACHE_DIR=str(tmp / "cold-cache"))

@@ -30,3 +30,21 @@ def test_st_bench_prints_warm_and_cold_figures():
     assert {"product_s", "fit_s", "scoring_writing_s", "bare_s", "ratio", "tables_s", "tables_ratio", "cold_profiles_per_s", "cold_pieces"} <= set(res)
     assert res["cold_pieces"] > 0 and res["cold_profiles_per_s"] > 0
     assert len(lines) == 3 and "bare GEMM + top-k + CSVs" in lines[0] and "--no-details" in lines[1] and "profiles encoded per second" in lines[2]
+
+
+def test_compared_commands_take_turns_and_give_median_time_and_largest_rss():
+    from matcher.bench import _medians
+
+    calls: list[str] = []
+    times = {"a": iter([3.0, 1.0, 2.0]), "b": iter([5.0, 9.0, 7.0])}
+
+    def run(name: str):
+        def fn() -> tuple[float, float]:
+            calls.append(name)
+            t = next(times[name])
+            return t, 10 * t
+
+        return fn
+
+    assert _medians([run("a"), run("b")], 3) == [(2.0, 30.0), (7.0, 90.0)]
+    assert calls == ["a", "b", "a", "b", "a", "b"]
