@@ -550,8 +550,9 @@ def _line_offset(text: str, line: int) -> int:
     return offset
 
 
-def _csv_rows(text: str, display: str, problems: list[Problem], header: list[str] | None):
-    """(line, row) for every row, resuming after any field over ``MAX_FIELD_CHARS`` (reported)."""
+def _csv_rows(text: str, display: str, problems: list[Problem], known: list[list[str]]):
+    """(line, row) for every row, resuming after any field over ``MAX_FIELD_CHARS`` (reported);
+    ``known`` holds the header (the column names) once the caller has read it, for those reports."""
     if csv.field_size_limit() < MAX_FIELD_CHARS:
         csv.field_size_limit(MAX_FIELD_CHARS)
     offset, base = 0, 0
@@ -572,6 +573,7 @@ def _csv_rows(text: str, display: str, problems: list[Problem], header: list[str
                 problems.append(Problem(display, None, line, None, str(exc), "valid CSV"))
                 return
             j = long[0]
+            header = known[0] if known else None
             names = header or []
             column = "header" if header is None else (names[j] if j < len(names) else f"column {j + 1}")
             rec = None
@@ -595,13 +597,15 @@ def _lines_in(text: str, start: int, end: int) -> int:
 
 def _csv_records(text: str, display: str, checks: _Checks) -> list[_Raw]:
     problems = checks.problems
-    rows = _csv_rows(text, display, problems, None)
+    known: list[list[str]] = []
+    rows = _csv_rows(text, display, problems, known)  # one reader: the header, then the records
     header_line, header = next(((n, r) for n, r in rows if r), (None, None))
     if header is None:
         if not any(p.file == display for p in problems):
             problems.append(Problem(display, None, 1, None, "an empty file", f"a header line naming the columns, at least {', '.join(REQUIRED_FIELDS)}"))
         return []
     header = [h.strip() for h in header]
+    known.append(header)
     for name in sorted({h for h in header if header.count(h) > 1}):
         problems.append(Problem(display, None, header_line, "header", name, f"each column once; {name!r} appears {header.count(name)} times"))
     absent = frozenset(c for c in REQUIRED_FIELDS if c not in header)
@@ -618,7 +622,7 @@ def _csv_records(text: str, display: str, checks: _Checks) -> list[_Raw]:
         )
     known = [h in ALL_FIELDS for h in header]
     out = []
-    for i, (line, row) in enumerate((n, r) for n, r in _csv_rows(text, display, problems, header) if n > header_line and r):
+    for i, (line, row) in enumerate((n, r) for n, r in rows if r):
         if len(row) > len(header):
             rec = _record_label(row[header.index("id")], i) if "id" in header else None
             problems.append(Problem(display, rec, line, None, row[len(header):], f"at most {len(header)} columns"))
