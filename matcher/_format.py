@@ -1,14 +1,15 @@
 """Floats as fixed-point text with array operations, the text Python's ``%.Nf`` gives.
 
-Used by the CSV writer (every float column) and by the explanations' summary lines (similarities
-to two places); a private module so that neither stage imports the other.
+Used by the CSV writer (every float column), by the explanations' summary lines (similarities
+to two places) and by details.json's pairs (rounded values as JSON writes them); a private module
+so that no two stages import each other.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["FIXED_FORMAT", "fixed_point_cells"]
+__all__ = ["FIXED_FORMAT", "fixed_point_cells", "json_float_cells"]
 
 # The float formats fixed_point_cells writes: "%.0f" to "%.9f".
 FIXED_FORMAT = re.compile(r"%\.([0-9])f")
@@ -51,5 +52,32 @@ def fixed_point_cells(values, digits: int):
             cells[i] = ""
         for i in np.flatnonzero(big).tolist():
             cells[i] = f"%.{digits}f" % float(v[i])
+        cells = pa.array(cells, pa.string())
+    return cells
+
+
+def json_float_cells(values, places: int):
+    """``json.dumps(round(v, places))`` of each float64 value as Arrow strings: the shortest text
+    that reads back as the rounded value (Python's float repr), with array operations. For
+    ``1e-4 <= |round(v)| < 1e15`` that text is ``"%.{places}f"`` (the rounded value's own digits)
+    less its trailing zeros, one kept after the point; values near zero (which repr writes with an
+    exponent), larger ones, NaN and the infinities are written one by one, as json does."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    v = np.asarray(values, dtype=np.float64)
+    fixed = fixed_point_cells(v, places)
+    if places:
+        cells = pc.replace_substring_regex(pc.replace_substring_regex(fixed, r"0+$", ""), r"\.$", ".0")
+    else:
+        cells = pc.binary_join_element_wise(fixed, pa.scalar(".0"), "")
+    with np.errstate(invalid="ignore"):
+        odd = ~(np.abs(v) < 1e15) | ((v != 0) & (np.abs(v) < 2e-4))
+    if odd.any():
+        cells = cells.to_pylist()
+        for i in np.flatnonzero(odd).tolist():
+            x = float(v[i])
+            cells[i] = "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity") if abs(x) == float("inf") else repr(round(x, places))
         cells = pa.array(cells, pa.string())
     return cells

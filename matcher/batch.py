@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +18,9 @@ from matcher.engine import Matcher, check_filters, check_k
 from matcher.explain import EVIDENCE_PLACES
 from matcher.score import SIGNALS
 from matcher.weights import load_weights
-from matcher.write import check_writable, write_run
+from matcher.write import check_writable, json_pieces, write_run
 
-__all__ = ["REPORT_MAX_PAIRS", "build_details", "run_batch"]
+__all__ = ["REPORT_MAX_PAIRS", "build_details", "details_pieces", "run_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ def run_batch(
     }
     if not len(proposals.pairs):
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
-    extra = {"details.json": build_details(matcher, proposals)} if details else {}
+    extra = {"details.json": details_pieces(matcher, proposals)} if details else {}
     t_rank = time.perf_counter()
     info = {
         "corpus": {"path": data.path, "sha256": data.fingerprint, "eu": len(data.eu), "ca": len(data.ca)},
@@ -125,8 +127,17 @@ def run_batch(
 def build_details(matcher: Matcher, proposals) -> dict:
     """Profiles (with their description sentences) and the explanation of every proposed pair.
 
-    Evidence refers to sentences by index, so each sentence is stored once.
+    Evidence refers to sentences by index, so each sentence is stored once. The batch job writes
+    this object's JSON with :func:`details_pieces` (the same bytes, built column by column).
     """
+    return {**_details_head(matcher), "profiles": _details_profiles(matcher), "pairs": _details_pairs(proposals)}
+
+
+def _details_head(matcher: Matcher) -> dict:
+    return {"signals": dict(SIGNALS), "areas": dict(matcher.corpus_.taxonomy.areas), "weights": matcher.weights_.to_dict()}
+
+
+def _details_profiles(matcher: Matcher) -> dict:
     tax = matcher.corpus_.taxonomy
     profiles = {}
     for side in (matcher.eu_features_, matcher.ca_features_):
@@ -147,13 +158,17 @@ def build_details(matcher: Matcher, proposals) -> dict:
                 "sources": list(p.sources),
                 "sentences": list(sents),
             }
+    return profiles
+
+
+def _details_pairs(proposals) -> dict:
     pairs = {}
     ex = proposals.pairs
     eu, ca = ex.eu, ex.ca
     # Python's round (correctly rounded), as the one-pair Explanation's values would be.
     contributions = [dict(zip(SIGNALS, vals, strict=True)) for vals in zip(*([round(x, 6) for x in ex.contribution(name).tolist()] for name in SIGNALS), strict=True)]
     scores = [round(x, 6) for x in ex.score.tolist()]
-    evidence = _evidence_indices(ex) if ex.evidence is not None else [[] for _ in range(len(ex))]
+    evidence = _evidence_indices(ex)
     ranks = zip(ex.rank_eu_to_ca.tolist(), ex.rank_ca_to_eu.tolist(), strict=True)
     summaries = ex.summary.to_pylist()
     for p, (i, j, (r_ec, r_ce)) in enumerate(zip(ex.eu_idx.tolist(), ex.ca_idx.tolist(), ranks, strict=True)):
@@ -169,19 +184,17 @@ def build_details(matcher: Matcher, proposals) -> dict:
             "ranks": [r_ec, r_ce],
             "summary": summaries[p],
         }
-    return {
-        "signals": dict(SIGNALS),
-        "areas": dict(tax.areas),
-        "weights": matcher.weights_.to_dict(),
-        "profiles": profiles,
-        "pairs": pairs,
-    }
+    return pairs
 
 
-def _evidence_indices(ex) -> list[list[list]]:
-    """Each pair's evidence as ``[European sentence, Canadian sentence, similarity]``: sentence
-    indices of the first sentence equal to the picked one (as ``list.index`` finds it), similarities
-    rounded to :data:`~matcher.explain.EVIDENCE_PLACES` places; picks marked ``-inf`` (none) left out."""
+def _evidence_arrays(ex) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each pair's evidence picks (pairs x 3): European and Canadian sentence indices (of the
+    first sentence equal to the picked one, as ``list.index`` finds it), similarities, and whether
+    the slot holds a pick (``-inf`` marks none; no pick at all without evidence)."""
+    n = len(ex)
+    if ex.evidence is None:
+        zeros = np.zeros((n, 3), dtype=np.int64)
+        return zeros, zeros, np.zeros((n, 3)), np.zeros((n, 3), dtype=bool)
 
     def firsts(side) -> tuple[np.ndarray, np.ndarray]:
         """Per profile, where its sentences start in one flat array, and each sentence's first equal index."""
@@ -197,8 +210,114 @@ def _evidence_indices(ex) -> list[list[list]]:
     (eu_start, eu_first), (ca_start, ca_first) = firsts(ex.eu), firsts(ex.ca)
     e_at = np.where(picked, eu_start[ex.eu_idx][:, None] + rows, len(eu_first) - 1)
     c_at = np.where(picked, ca_start[ex.ca_idx][:, None] + cols, len(ca_first) - 1)
-    e_idx, c_idx, v, keep = eu_first[e_at].tolist(), ca_first[c_at].tolist(), vals.tolist(), picked.tolist()
+    return eu_first[e_at], ca_first[c_at], vals, picked
+
+
+def _evidence_indices(ex) -> list[list[list]]:
+    """Each pair's evidence as ``[European sentence, Canadian sentence, similarity]`` (see
+    :func:`_evidence_arrays`), similarities rounded to :data:`~matcher.explain.EVIDENCE_PLACES` places."""
+    e_idx, c_idx, vals, picked = (a.tolist() for a in _evidence_arrays(ex))
     return [
         [[a, b, round(x, EVIDENCE_PLACES)] for a, b, x, k in zip(ea, cb, vx, kp, strict=True) if k]
-        for ea, cb, vx, kp in zip(e_idx, c_idx, v, keep, strict=True)
+        for ea, cb, vx, kp in zip(e_idx, c_idx, vals, picked, strict=True)
     ]
+
+
+# Pairs per piece of details.json's "pairs" object.
+DETAILS_CHUNK = 16_384
+
+
+def details_pieces(matcher: Matcher, proposals) -> Iterator[bytes]:
+    """details.json's bytes, piece by piece: ``json_pieces(build_details(...))`` and a line end,
+    the same bytes (a test compares them), without a Python object per pair: each pair's JSON
+    object is joined from columns of Arrow strings (numbers formatted with array operations, as
+    :func:`matcher._format.json_float_cells`; label lists written once per distinct list), the
+    pairs in key order, a chunk at a time; the profiles go through ``json_pieces``."""
+    head = _details_head(matcher)
+    yield b"{"
+    yield b'"areas":' + _dumps(head["areas"]).encode("utf-8")
+    yield b',"pairs":'
+    yield from _pairs_json(proposals)
+    yield b',"profiles":'
+    for piece in json_pieces(_details_profiles(matcher)):
+        yield piece.encode("utf-8")
+    yield f',"signals":{_dumps(head["signals"])},"weights":{_dumps(head["weights"])}}}\n'.encode()
+
+
+_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _dumps(obj) -> str:
+    return _ENCODE(obj)
+
+
+def _pairs_json(proposals) -> Iterator[bytes]:
+    """The "pairs" object of details.json (the JSON of :func:`_details_pairs`), in pieces."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from matcher._format import json_float_cells
+
+    ex = proposals.pairs
+    n = len(ex)
+    if not n:
+        yield b"{}"
+        return
+    string = pa.large_string()
+
+    def join(*parts, **options) -> pa.Array:  # literal text as large strings, like the columns
+        return pc.binary_join_element_wise(*(pa.scalar(x, string) if isinstance(x, str) else x for x in parts), **options)
+
+    def text(values) -> pa.Array:
+        return pa.array(values, string)
+
+    def numbers(values) -> pa.Array:
+        return pc.cast(pa.array(np.asarray(values, dtype=np.int64)), string)
+
+    def quoted(cells) -> pa.Array:
+        """JSON strings: quoted, and (where one holds a quote, a backslash or a control character) escaped by json."""
+        cells = cells.cast(string)
+        if not pc.any(pc.match_substring_regex(cells, r'[\x00-\x1f"\\]')).as_py():
+            return join('"', cells, '"', "")
+        return text([_dumps(x) for x in cells.to_pylist()])
+
+    def string_lists(lists) -> pa.Array:
+        """JSON arrays of lists of strings: every string quoted at once, each list's joined by commas."""
+        offsets = np.concatenate([[0], np.cumsum(np.fromiter(map(len, lists), dtype=np.int64, count=len(lists)))])
+        items = quoted(text([x for xs in lists for x in xs]))
+        return join("[", pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), items), pa.scalar(",", string)), "]", "")
+
+    eu_at, ca_at = pa.array(ex.eu_idx), pa.array(ex.ca_idx)
+    eu_id, ca_id = (text([p.id for p in side.profiles]) for side in (ex.eu, ex.ca))
+    order = pc.sort_indices(join(eu_id.take(eu_at), ca_id.take(ca_at), "|")).to_numpy()  # as Python sorts the keys
+    eu_key, ca_key = (text([_dumps(p.id)[1:-1] for p in side.profiles]).take(at) for side, at in ((ex.eu, eu_at), (ex.ca, ca_at)))
+    e_idx, c_idx, vals, picked = _evidence_arrays(ex)
+    # Each picked slot "[a,b,x]," (an unpicked one empty), the last comma taken off.
+    slots = [
+        pc.if_else(
+            pa.array(picked[:, s]),
+            join("[", numbers(e_idx[:, s]), ",", numbers(c_idx[:, s]), ",", json_float_cells(vals[:, s], EVIDENCE_PLACES).cast(string), "],", ""),
+            pa.scalar("", string),
+        )
+        for s in range(3)
+    ]
+    evidence = pc.replace_substring_regex(join(*slots, ""), ",$", "")
+    codes = pa.array(ex.label_code)
+    shared, related = (string_lists([x[part] for x in ex.label_set]).take(codes) for part in (0, 2))
+    known = {k: _dumps(k) for k in set(ex.known)}
+    # The parts of each pair's text, in the order json writes the keys (sorted): literal text or a column.
+    parts = ['"', eu_key, "|", ca_key, '":{"contributions":{']
+    for m, name in enumerate(sorted(SIGNALS)):
+        parts += [f'{"," if m else ""}"{name}":', json_float_cells(ex.contribution(name), 6).cast(string)]
+    parts += [
+        '},"evidence":[', evidence, '],"known_partner":', text([known[k] for k in ex.known]),
+        ',"ranks":[', numbers(ex.rank_eu_to_ca), ",", numbers(ex.rank_ca_to_eu), '],"related_sectors":', related,
+        ',"score":', json_float_cells(ex.score, 6).cast(string), ',"shared_sectors":', shared,
+        ',"summary":', quoted(ex.summary.combine_chunks()), ',"terms":', string_lists(ex.terms), "}",
+    ]
+    for start in range(0, n, DETAILS_CHUNK):
+        at = pa.array(order[start : start + DETAILS_CHUNK])
+        pairs = join(*(part if isinstance(part, str) else part.take(at) for part in parts), "")
+        lines = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, len(at)], pa.int64()), pairs), pa.scalar(",", string))
+        yield (b"{" if start == 0 else b",") + lines[0].as_buffer().to_pybytes()
+    yield b"}"

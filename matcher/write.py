@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import itertools
 import json
 import logging
 import os
@@ -478,13 +477,14 @@ def write_run(
     out: Path,
     frames: dict,
     run_info: dict,
-    extra_json: dict | None = None,
+    extra: dict[str, Iterable[bytes]] | None = None,
     before_commit: Callable[[OutputStage], None] | None = None,
     fmt: str = "csv",
 ) -> dict[str, Path]:
     """Write every table of a batch run (``name.csv``, or ``name.parquet`` with ``fmt="parquet"``;
     each a DataFrame or an iterable of its pieces, see :func:`table_pieces`),
-    any extra JSON and ``run.json`` as one commit (see :class:`OutputStage`);
+    any extra file (``extra``: name -> its bytes, piece by piece; details.json) and ``run.json``
+    as one commit (see :class:`OutputStage`);
     ``before_commit(stage)`` may stage more files (the HTML report). ``run.json`` gains
     ``outputs_sha256``: the SHA-256 of the tables' bytes as written, in table order."""
     if fmt not in FORMATS:
@@ -494,8 +494,8 @@ def write_run(
         for name, table in frames.items():
             stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, _hashed(table_pieces(table, fmt), digest))
         run_info = {**run_info, "outputs_sha256": digest.hexdigest()}
-        for name, obj in (extra_json or {}).items():  # compact JSON, written piece by piece
-            stage.write_bytes(name, (piece.encode("utf-8") for piece in itertools.chain(json_pieces(obj), ["\n"])))
+        for name, pieces in (extra or {}).items():
+            stage.write_bytes(name, pieces)
         stage.write_text("run.json", json.dumps(run_info, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         if before_commit is not None:
             before_commit(stage)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from matcher.batch import build_details
+import pytest
+
+from matcher.batch import build_details, details_pieces
 
 
 def test_details_pairs_are_the_explanations(tfidf_matcher):
@@ -24,3 +26,44 @@ def test_details_pairs_are_the_explanations(tfidf_matcher):
         assert [[eu_sents.index(e.eu_sentence), ca_sents.index(e.ca_sentence), e.similarity] for e in ex.evidence] == got["evidence"]
         with_evidence += bool(ex.evidence)
     assert with_evidence > 500
+
+
+def _json_of(obj) -> bytes:
+    import json
+
+    return (json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("evidence", [True, False])
+@pytest.mark.parametrize("filters", [{}, {"countries": ["FR", "CA"]}, {"sectors": ["coal_mining"]}])
+def test_details_bytes_are_the_json_of_the_details_object(tfidf_matcher, monkeypatch, evidence, filters):
+    """details_pieces writes, column by column, json.dumps of build_details (the oracle), in any chunking."""
+    import matcher.batch
+
+    m = tfidf_matcher
+    proposals = m.propose(7, evidence=evidence, **filters)
+    want = _json_of(build_details(m, proposals))
+    assert b"".join(details_pieces(m, proposals)) == want
+    monkeypatch.setattr(matcher.batch, "DETAILS_CHUNK", 13)
+    assert b"".join(details_pieces(m, proposals)) == want
+    assert filters.get("sectors") or len(proposals.pairs) > 100
+
+
+def test_details_bytes_escape_quotes_backslashes_and_control_characters(tmp_path):
+    from matcher import Matcher
+
+    from .conftest import profile, write_corpus
+
+    odd = 'Grappe "Électro" \\ nord\ttab'
+    corpus = write_corpus(tmp_path / "odd", [
+        profile("eu-odd", "eu", "FR", ["automotive"], "electric vehicles and batteries", name=odd, keywords=['say "ev"', "back\\slash", "battery"]),
+        profile("eu-two", "eu", "DE", ["automotive"], "electric vehicles and charging"),
+        profile("ca-odd", "ca", None, ["automotive"], "electric vehicles and battery supply chains", keywords=['say "ev"', "back\\slash", "battery"]),
+        profile("ca-two", "ca", None, ["automotive"], "battery recycling and electric vehicles"),
+    ])
+    m = Matcher(backend="tfidf", gold=False).fit(corpus)
+    proposals = m.propose(2)
+    details = build_details(m, proposals)
+    assert any(odd in p["summary"] for p in details["pairs"].values())
+    assert any('say "ev"' in p["terms"] for p in details["pairs"].values())
+    assert b"".join(details_pieces(m, proposals)) == _json_of(details)

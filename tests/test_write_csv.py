@@ -157,3 +157,14 @@ def test_fixed_point_cells_are_pythons_percent_format(values, digits):
 def test_fixed_point_cells_round_exact_halves_to_even():
     cells = fixed_point_cells(np.array([0.0078125, -0.0078125, 0.0234375, 2.5, -0.0, -1e-9]), 6).to_pylist()
     assert cells == ["0.007812", "-0.007812", "0.023438", "2.500000", "-0.000000", "-0.000000"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(FLOATS, st.floats(-1e-3, 1e-3), st.floats(-2.0, 2.0)), max_size=30), st.integers(0, 9))
+def test_json_float_cells_are_json_dumps_of_the_rounded_values(values, places):
+    import json
+
+    from matcher._format import json_float_cells
+
+    got = json_float_cells(np.array(values, dtype=np.float64), places).to_pylist()
+    assert got == [json.dumps(round(v, places)) for v in values]
