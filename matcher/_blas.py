@@ -19,8 +19,8 @@ T = TypeVar("T")
 
 __all__ = ["MAX_THREADS", "in_parts", "local_threads", "one_blas_thread"]
 
-# Most threads a local pass runs: each block pass holds one block's signals and scores (about 200 MB
-# at 4 million cells), so more would push the 100,000 x 10,000 run's peak memory up; taskset limits them further.
+# Most threads a local pass runs: each block pass holds one block's signals and scores (about 100 MB
+# at 2 million cells), so more would push the 100,000 x 10,000 run's peak memory up; taskset limits them further.
 MAX_THREADS = 4
 
 

@@ -125,12 +125,11 @@ def run_batch(
 
 
 def build_details(matcher: Matcher, proposals) -> dict:
-    """Profiles (with their description sentences) and the explanation of every proposed pair.
-
-    Evidence refers to sentences by index, so each sentence is stored once. The batch job writes
-    this object's JSON with :func:`details_pieces` (the same bytes, built column by column).
-    """
-    return {**_details_head(matcher), "profiles": _details_profiles(matcher), "pairs": _details_pairs(proposals)}
+    """Profiles (with their description sentences) and the explanation of every proposed pair:
+    details.json read back (:func:`details_pieces` writes it). Evidence refers to sentences by
+    index, so each sentence is stored once; numbers are rounded (scores and contributions to 6
+    places, similarities to :data:`~matcher.explain.EVIDENCE_PLACES`)."""
+    return json.loads(b"".join(details_pieces(matcher, proposals)))
 
 
 def _details_head(matcher: Matcher) -> dict:
@@ -161,32 +160,6 @@ def _details_profiles(matcher: Matcher) -> dict:
     return profiles
 
 
-def _details_pairs(proposals) -> dict:
-    pairs = {}
-    ex = proposals.pairs
-    eu, ca = ex.eu, ex.ca
-    # Python's round (correctly rounded), as the one-pair Explanation's values would be.
-    contributions = [dict(zip(SIGNALS, vals, strict=True)) for vals in zip(*([round(x, 6) for x in ex.contribution(name).tolist()] for name in SIGNALS), strict=True)]
-    scores = [round(x, 6) for x in ex.score.tolist()]
-    evidence = _evidence_indices(ex)
-    ranks = zip(ex.rank_eu_to_ca.tolist(), ex.rank_ca_to_eu.tolist(), strict=True)
-    summaries = ex.summary.to_pylist()
-    for p, (i, j, (r_ec, r_ce)) in enumerate(zip(ex.eu_idx.tolist(), ex.ca_idx.tolist(), ranks, strict=True)):
-        sectors, _, related = ex.labels[p]
-        pairs[f"{eu.profiles[i].id}|{ca.profiles[j].id}"] = {
-            "score": scores[p],
-            "contributions": contributions[p],
-            "shared_sectors": list(sectors),
-            "related_sectors": list(related),
-            "evidence": evidence[p],
-            "terms": list(ex.terms[p]),
-            "known_partner": ex.known[p],
-            "ranks": [r_ec, r_ce],
-            "summary": summaries[p],
-        }
-    return pairs
-
-
 def _evidence_arrays(ex) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each pair's evidence picks (pairs x 3): European and Canadian sentence indices (of the
     first sentence equal to the picked one, as ``list.index`` finds it), similarities, and whether
@@ -213,26 +186,17 @@ def _evidence_arrays(ex) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return eu_first[e_at], ca_first[c_at], vals, picked
 
 
-def _evidence_indices(ex) -> list[list[list]]:
-    """Each pair's evidence as ``[European sentence, Canadian sentence, similarity]`` (see
-    :func:`_evidence_arrays`), similarities rounded to :data:`~matcher.explain.EVIDENCE_PLACES` places."""
-    e_idx, c_idx, vals, picked = (a.tolist() for a in _evidence_arrays(ex))
-    return [
-        [[a, b, round(x, EVIDENCE_PLACES)] for a, b, x, k in zip(ea, cb, vx, kp, strict=True) if k]
-        for ea, cb, vx, kp in zip(e_idx, c_idx, vals, picked, strict=True)
-    ]
-
-
 # Pairs per piece of details.json's "pairs" object.
 DETAILS_CHUNK = 16_384
 
 
 def details_pieces(matcher: Matcher, proposals) -> Iterator[bytes]:
-    """details.json's bytes, piece by piece: ``json_pieces(build_details(...))`` and a line end,
-    the same bytes (a test compares them), without a Python object per pair: each pair's JSON
-    object is joined from columns of Arrow strings (numbers formatted with array operations, as
-    :func:`matcher._format.json_float_cells`; label lists written once per distinct list), the
-    pairs in key order, a chunk at a time; the profiles go through ``json_pieces``."""
+    """details.json's bytes, piece by piece: compact JSON with sorted keys and a line end (what
+    ``json.dumps`` writes of the object; a test compares them with a dict built pair by pair),
+    without a Python object per pair: each pair's JSON object is joined from columns of Arrow
+    strings (numbers formatted with array operations, :func:`matcher._format.json_float_cells`;
+    label lists written once per distinct list), the pairs in key order, a chunk at a time; the
+    profiles go through ``json_pieces``."""
     head = _details_head(matcher)
     yield b"{"
     yield b'"areas":' + _dumps(head["areas"]).encode("utf-8")
@@ -252,7 +216,9 @@ def _dumps(obj) -> str:
 
 
 def _pairs_json(proposals) -> Iterator[bytes]:
-    """The "pairs" object of details.json (the JSON of :func:`_details_pairs`), in pieces."""
+    """The "pairs" object of details.json, in pieces: per pair "EU_ID|CA_ID", its score and
+    contributions, shared and related sectors, evidence (sentence indices, similarity), terms,
+    known partner, ranks both ways and summary line."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

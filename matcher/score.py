@@ -204,7 +204,9 @@ def fuse(signals: Mapping[str, np.ndarray], weights: Mapping[str, float], bias: 
 # Rows and columns of every matrix product are at least this many: BLAS then takes the same kernel
 # whatever the block, so a pair's score does not depend on how the rows were cut into blocks.
 MIN_BLOCK = 64
-# Score cells per row block (rows x candidates): memory stays flat as the corpus grows.
+# Score cells per row block (rows x candidates): memory stays flat as the corpus grows. Two million
+# (16 MB of float64 scores): blocks of four million measured 0.1-0.2 s slower at 10,000 x 2,000, their
+# large temporaries paged in anew for every block.
 BLOCK_CELLS = 2_000_000
 
 
