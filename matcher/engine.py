@@ -141,7 +141,7 @@ class Matcher:
     client : distributed.Client or None
         Run encoding batches and scoring blocks on this Dask cluster; results are identical.
     block_rows : int or None
-        European rows per scoring block (default: about 4 million score cells per block).
+        European rows per scoring block (default: about 2 million score cells per block).
     """
 
     def __init__(
