@@ -29,16 +29,26 @@ def local_threads() -> int:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cpus, MAX_THREADS))
 
-def in_parts(fn: Callable[[int, int], T], n: int, min_part: int) -> list[T]:
-    """``fn(a, b)`` over consecutive ranges that cover ``0..n``, one per thread (up to
-    :func:`local_threads`, each range at least ``min_part`` long; one range on the calling thread
-    when only one fits), the results in range order. For compiled kernels that leave the GIL."""
-    parts = max(1, min(local_threads(), n // max(min_part, 1)))
+def in_parts(fn: Callable[[int, int], T], n: int, min_part: int, threads: int | None = None, work=None) -> list[T]:
+    """``fn(a, b)`` over consecutive ranges that cover ``0..n``, one per thread (up to ``threads``,
+    default :func:`local_threads`), each range at least ``min_part`` units of work, the results in
+    range order; one range on the calling thread when only one fits. A unit is an item, or with
+    ``work`` (``n + 1`` cumulative amounts, such as a CSR matrix's ``indptr``) what ``work`` counts,
+    and the ranges are then cut where they hold about as much of it. For compiled kernels that
+    leave the GIL."""
+    total = n if work is None else int(work[-1])
+    limit = local_threads() if threads is None else max(1, int(threads))
+    parts = max(1, min(limit, n, total // max(min_part, 1)))
     if parts == 1:
         return [fn(0, n)]
     from concurrent.futures import ThreadPoolExecutor
 
-    cuts = [n * i // parts for i in range(parts + 1)]
+    if work is None:
+        cuts = [n * i // parts for i in range(parts + 1)]
+    else:
+        import numpy as np
+
+        cuts = [0, *np.searchsorted(work, np.linspace(0, total, parts + 1)[1:-1]).tolist(), n]
     with ThreadPoolExecutor(max_workers=parts, thread_name_prefix="matcher-part") as pool:
         done = [pool.submit(fn, a, b) for a, b in itertools.pairwise(cuts)]
         return [d.result() for d in done]

@@ -58,10 +58,12 @@ def fixed_point_cells(values, digits: int):
 
 def json_float_cells(values, places: int):
     """``json.dumps(round(v, places))`` of each float64 value as Arrow strings: the shortest text
-    that reads back as the rounded value (Python's float repr), with array operations. For
-    ``1e-4 <= |round(v)| < 1e15`` that text is ``"%.{places}f"`` (the rounded value's own digits)
-    less its trailing zeros, one kept after the point; values near zero (which repr writes with an
-    exponent), larger ones, NaN and the infinities are written one by one, as json does."""
+    that reads back as the rounded value (Python's float repr), with array operations. Where
+    ``1e-4 <= |round(v)| < 1e15`` and neighbouring doubles are less than half of ``10**-places``
+    apart (no shorter decimal reads back as the same double), that text is ``"%.{places}f"`` (the
+    rounded value's own digits) less its trailing zeros, one kept after the point; other values
+    (near zero, which repr writes with an exponent; large ones; NaN and the infinities) are written
+    one by one, as json does."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -73,7 +75,9 @@ def json_float_cells(values, places: int):
     else:
         cells = pc.binary_join_element_wise(fixed, pa.scalar(".0"), "")
     with np.errstate(invalid="ignore"):
-        odd = ~(np.abs(v) < 1e15) | ((v != 0) & (np.abs(v) < 2e-4))
+        # One by one: near zero (an exponent), 1e15 and up, and where the doubles are so far apart
+        # that a shorter decimal reads back as the same value (70368744177664.125 is "...664.12").
+        odd = ~(np.abs(v) < 1e15) | ((v != 0) & (np.abs(v) < 2e-4)) | ~(2 * np.spacing(np.abs(v)) < 10.0**-places)
     if odd.any():
         cells = cells.to_pylist()
         for i in np.flatnonzero(odd).tolist():

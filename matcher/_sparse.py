@@ -24,23 +24,12 @@ def sparse_times_dense(a, x: np.ndarray, threads: int | None = None) -> np.ndarr
     scipy gives, on up to ``threads`` threads (default :func:`matcher._blas.local_threads`), the
     rows split so that each thread gets about as many stored entries."""
     from matcher import _kernels
-    from matcher._blas import local_threads
+    from matcher._blas import in_parts
 
     dtype = np.result_type(a.dtype, x.dtype)
     x = np.ascontiguousarray(x, dtype=dtype)
     data = a.data.astype(dtype, copy=False)
     out = np.zeros((a.shape[0], x.shape[1]), dtype=dtype)
-    n_rows, entries = a.shape[0], int(a.indptr[-1])
-    threads = local_threads() if threads is None else max(1, int(threads))
-    threads = max(1, min(threads, n_rows, entries // MIN_ENTRIES_PER_THREAD))
-    if threads == 1:
-        _kernels.csr_times_dense(a.indptr, a.indices, data, x, out, 0, n_rows)
-        return out
-    from concurrent.futures import ThreadPoolExecutor
-
-    cuts = np.searchsorted(a.indptr, np.linspace(0, entries, threads + 1)[1:-1]).tolist()
-    bounds = list(zip([0, *cuts], [*cuts, n_rows], strict=True))
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="matcher-sparse") as pool:
-        for done in [pool.submit(_kernels.csr_times_dense, a.indptr, a.indices, data, x, out, r0, r1) for r0, r1 in bounds]:
-            done.result()
+    # Each thread writes its own rows of ``out``.
+    in_parts(lambda r0, r1: _kernels.csr_times_dense(a.indptr, a.indices, data, x, out, r0, r1), a.shape[0], MIN_ENTRIES_PER_THREAD, threads, work=a.indptr)
     return out

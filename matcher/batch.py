@@ -18,7 +18,7 @@ from matcher.engine import Matcher, check_filters, check_k
 from matcher.explain import EVIDENCE_PLACES
 from matcher.score import SIGNALS
 from matcher.weights import load_weights
-from matcher.write import check_writable, json_pieces, write_run
+from matcher.write import check_writable, compact_json, json_pieces, write_run
 
 __all__ = ["REPORT_MAX_PAIRS", "build_details", "details_pieces", "run_batch"]
 
@@ -199,20 +199,13 @@ def details_pieces(matcher: Matcher, proposals) -> Iterator[bytes]:
     profiles go through ``json_pieces``."""
     head = _details_head(matcher)
     yield b"{"
-    yield b'"areas":' + _dumps(head["areas"]).encode("utf-8")
+    yield b'"areas":' + compact_json(head["areas"]).encode("utf-8")
     yield b',"pairs":'
     yield from _pairs_json(proposals)
     yield b',"profiles":'
     for piece in json_pieces(_details_profiles(matcher)):
         yield piece.encode("utf-8")
-    yield f',"signals":{_dumps(head["signals"])},"weights":{_dumps(head["weights"])}}}\n'.encode()
-
-
-_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _dumps(obj) -> str:
-    return _ENCODE(obj)
+    yield f',"signals":{compact_json(head["signals"])},"weights":{compact_json(head["weights"])}}}\n'.encode()
 
 
 def _pairs_json(proposals) -> Iterator[bytes]:
@@ -245,7 +238,7 @@ def _pairs_json(proposals) -> Iterator[bytes]:
         cells = cells.cast(string)
         if not pc.any(pc.match_substring_regex(cells, r'[\x00-\x1f"\\]')).as_py():
             return join('"', cells, '"', "")
-        return text([_dumps(x) for x in cells.to_pylist()])
+        return text([compact_json(x) for x in cells.to_pylist()])
 
     def string_lists(lists) -> pa.Array:
         """JSON arrays of lists of strings: every string quoted at once, each list's joined by commas."""
@@ -256,7 +249,7 @@ def _pairs_json(proposals) -> Iterator[bytes]:
     eu_at, ca_at = pa.array(ex.eu_idx), pa.array(ex.ca_idx)
     eu_id, ca_id = (text([p.id for p in side.profiles]) for side in (ex.eu, ex.ca))
     order = pc.sort_indices(join(eu_id.take(eu_at), ca_id.take(ca_at), "|")).to_numpy()  # as Python sorts the keys
-    eu_key, ca_key = (text([_dumps(p.id)[1:-1] for p in side.profiles]).take(at) for side, at in ((ex.eu, eu_at), (ex.ca, ca_at)))
+    eu_key, ca_key = (text([compact_json(p.id)[1:-1] for p in side.profiles]).take(at) for side, at in ((ex.eu, eu_at), (ex.ca, ca_at)))
     e_idx, c_idx, vals, picked = _evidence_arrays(ex)
     # Each picked slot "[a,b,x]," (an unpicked one empty), the last comma taken off.
     slots = [
@@ -270,7 +263,7 @@ def _pairs_json(proposals) -> Iterator[bytes]:
     evidence = pc.replace_substring_regex(join(*slots, ""), ",$", "")
     codes = pa.array(ex.label_code)
     shared, related = (string_lists([x[part] for x in ex.label_set]).take(codes) for part in (0, 2))
-    known = {k: _dumps(k) for k in set(ex.known)}
+    known = {k: compact_json(k) for k in set(ex.known)}
     # The parts of each pair's text, in the order json writes the keys (sorted): literal text or a column.
     parts = ['"', eu_key, "|", ca_key, '":{"contributions":{']
     for m, name in enumerate(sorted(SIGNALS)):

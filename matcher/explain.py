@@ -369,8 +369,8 @@ class ExplainedPairs:
     read from the columns; :meth:`explanation` gives one pair's :class:`Explanation`, the same as
     :func:`explain_pair`'s (a test checks every pair).
 
-    ``labels[p]``: (shared sectors, shared areas, related sector pairs), the same tuple as
-    ``label_set[label_code[p]]`` (pairs with the same two sector lists share one); ``evidence``: the
+    ``label_set[label_code[p]]``: pair ``p``'s (shared sectors, shared areas, related sector pairs),
+    one tuple per distinct pair of sector lists; ``evidence``: the
     sentence picks (rows, columns, similarities, pairs x 3, ``-inf`` for no pick) or None;
     ``summary``: the summary lines, an Arrow large-string column, chunk by chunk as built (never
     copied whole; pandas' own string storage, so the tables take it as it is).
@@ -384,7 +384,6 @@ class ExplainedPairs:
     values: dict[str, np.ndarray]
     weights: dict[str, float]
     bias: float
-    labels: list
     label_code: np.ndarray
     label_set: list
     terms: list[tuple[str, ...]]
@@ -463,7 +462,7 @@ class ExplainedPairs:
             rows, cols, vals = (a[p] for a in self.evidence)
             evidence = _evidence_of(self.eu.sentences[i], self.ca.sentences[j], rows, cols, vals)
         ranks = (self.rank_eu_to_ca[p], self.rank_ca_to_eu[p])
-        return _explanation(e, c, self.score[p], self.bias, tuple(contributions), self.labels[p], evidence, self.terms[p], self.summary[p].as_py(), ranks, self.known[p])
+        return _explanation(e, c, self.score[p], self.bias, tuple(contributions), self.label_set[self.label_code[p]], evidence, self.terms[p], self.summary[p].as_py(), ranks, self.known[p])
 
 
 def explain_pairs(*args, **kwargs) -> list[Explanation]:
@@ -498,7 +497,6 @@ def explain_batch(
     n = len(eu_idx)
     values = {name: np.asarray(values[name]) if name in values else np.zeros(n, np.float32) for name in SIGNALS} if n else {name: np.zeros(0, np.float32) for name in SIGNALS}
     weights = {name: float(weights[name]) for name in SIGNALS}
-    labels: list = []
     terms: list = []
     summary: list = []
     picks = [np.zeros((n, 3), np.int64), np.zeros((n, 3), np.int64), np.full((n, 3), -np.inf)] if evidence else None
@@ -509,14 +507,13 @@ def explain_batch(
         ei, ci = eu_idx[part], ca_idx[part]
         got_labels = [label_set[c] for c in label_code[part].tolist()]
         got_terms, got_summary = _explain_chunk(eu, ei, ca, ci, {name: v[part] for name, v in values.items()}, weights, got_labels, lexicon, keywords)
-        labels.extend(got_labels)
         terms.extend(got_terms)
         summary.append(got_summary)
         if picks is not None:
             for whole, got in zip(picks, _evidence_chunk(eu, ei, ca, ci), strict=True):
                 whole[part] = got
     return ExplainedPairs(
-        eu, ca, eu_idx, ca_idx, np.asarray(scores, dtype=np.float64), values, weights, float(bias), labels, label_code, label_set, terms,
+        eu, ca, eu_idx, ca_idx, np.asarray(scores, dtype=np.float64), values, weights, float(bias), label_code, label_set, terms,
         None if picks is None else tuple(picks), pa.chunked_array([c.cast(pa.large_string()) for c in summary], type=pa.large_string()), np.asarray(ranks[0], dtype=np.int64), np.asarray(ranks[1], dtype=np.int64),
         [None] * n if known is None else list(known),
     )

@@ -39,6 +39,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "check_writable",
+    "compact_json",
     "csv_bytes",
     "csv_text",
     "frame_to_csv",
@@ -83,32 +84,33 @@ def atomic_write_bytes(path: Path, data: bytes | Iterable[bytes]) -> Path:
     return path
 
 
+# Compact JSON with sorted keys: ``json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``.
+compact_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+
+
 def json_pieces(obj: Any, group: int = 4096) -> Iterator[str]:
-    """``json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` in pieces
+    """:data:`compact_json` of ``obj`` (``json.dumps`` with sorted keys, no ASCII escapes, no spaces) in pieces
     whose concatenation is that text (a test checks it): a dict with string keys is written key by
     key, and a large dict value in groups of ``group`` entries, so no piece holds a whole large file."""
-
-    def dumps(o: Any) -> str:
-        return json.dumps(o, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
     def str_keyed(o: Any) -> bool:
         return isinstance(o, dict) and bool(o) and all(type(k) is str for k in o)
 
     if not str_keyed(obj):
-        yield dumps(obj)
+        yield compact_json(obj)
         return
     yield "{"
     for n, key in enumerate(sorted(obj)):
-        yield ("," if n else "") + dumps(key) + ":"
+        yield ("," if n else "") + compact_json(key) + ":"
         value = obj[key]
         if str_keyed(value) and len(value) > group:
             keys = sorted(value)
             yield "{"
             for start in range(0, len(keys), group):
-                yield ("," if start else "") + dumps({k: value[k] for k in keys[start : start + group]})[1:-1]
+                yield ("," if start else "") + compact_json({k: value[k] for k in keys[start : start + group]})[1:-1]
             yield "}"
         else:
-            yield dumps(value)
+            yield compact_json(value)
     yield "}"
 
 

@@ -73,3 +73,14 @@ def test_in_parts_covers_the_range_in_order_on_at_most_local_threads(monkeypatch
     names.clear()
     assert in_parts(plain, 10, 11) == [(0, 10)] and in_parts(plain, 0, 1) == [(0, 0)]
     assert names == {threading.current_thread().name}  # one part: on the calling thread
+
+
+def test_in_parts_cuts_by_work_and_keeps_an_explicit_thread_count():
+    import numpy as np
+
+    from matcher._blas import in_parts
+
+    work = np.array([0, 90, 91, 92, 93, 180])  # five items: 90, 1, 1, 1 and 87 units
+    assert in_parts(lambda a, b: (a, b), 5, 10, threads=2, work=work) == [(0, 1), (1, 5)]  # 90 units each side
+    assert in_parts(lambda a, b: (a, b), 5, 100, threads=2, work=work) == [(0, 5)]  # 180 units: one part of at least 100
+    assert in_parts(lambda a, b: (a, b), 5, 1, threads=1, work=work) == [(0, 5)]
