@@ -74,7 +74,7 @@ def json_float_cells(values, places: int):
         cells = pc.replace_substring_regex(pc.replace_substring_regex(fixed, r"0+$", ""), r"\.$", ".0")
     else:
         cells = pc.binary_join_element_wise(fixed, pa.scalar(".0"), "")
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN and the infinities: one by one
         # One by one: near zero (an exponent), 1e15 and up, and where the doubles are so far apart
         # that a shorter decimal reads back as the same value (70368744177664.125 is "...664.12").
         odd = ~(np.abs(v) < 1e15) | ((v != 0) & (np.abs(v) < 2e-4)) | ~(2 * np.spacing(np.abs(v)) < 10.0**-places)
