@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from matcher._gc import gc_paused
 from matcher._meta import git_commit, library_versions
 from matcher.corpus import load_corpus
 from matcher.diversify import check_diversity
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 REPORT_MAX_PAIRS = 50_000
 
 
+@gc_paused()
 def run_batch(
     out: str | Path,
     corpus: str | Path | None = None,

@@ -13,11 +13,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from matcher._gc import gc_paused
 from matcher.corpus import (
     ISO_COUNTRIES,
     KINDS,
@@ -40,6 +41,9 @@ from matcher.rank import BlockRunner, PairStats, listed_pairs, pair_stats, recip
 from matcher.schedule import TIE_BREAK, Schedule, assign_slots, plan_meetings
 from matcher.score import SIGNALS, Scorer
 from matcher.weights import Weights, load_weights
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: the batch job writes Arrow tables without it
+    import pandas as pd
 
 __all__ = ["FILTERS", "Matcher", "Proposals", "Schedule", "check_filters", "check_k"]
 
@@ -168,6 +172,7 @@ class Matcher:
 
     # ------------------------------------------------------------------ fitting
 
+    @gc_paused()
     def fit(self, corpus: Corpus | str | Path | None = None) -> Matcher:
         """Embed the corpus and build both sides' features and the scorer (no pair is scored yet)."""
         t0 = time.perf_counter()
@@ -308,6 +313,7 @@ class Matcher:
             self.weights_.weights, self.weights_.bias, self.corpus_.taxonomy, self.features_.tfidf_, known, evidence,
         )
 
+    @gc_paused()
     def propose(
         self, k: int = 10, directions: Sequence[str] = ("eu_to_ca", "ca_to_eu"), diversity: float = 0.0, evidence: bool = True, **filters: object
     ) -> Proposals:
@@ -383,7 +389,9 @@ class Matcher:
         query_profiles = scorer.eu.profiles if direction.query == "eu" else scorer.ca.profiles
         n = len(cands)
         score_rank = (explained.rank_eu_to_ca if direction.query == "eu" else explained.rank_ca_to_eu) if diversity else None
-        return _direction_table(query_profiles, np.full(n, q, dtype=np.int64), np.arange(n, dtype=np.int64), cand_profiles, cands, explained, np.arange(n), score_rank)
+        rows = np.arange(n, dtype=np.int64)
+        query_side, cand_side = _side_columns([query_profiles[q]]), _side_columns([cand_profiles[c] for c in cands.tolist()])
+        return _direction_table(query_side, np.zeros(n, dtype=np.int64), rows, cand_side, rows, explained, rows, score_rank).to_pandas()
 
     def rankings(self, direction: str = "eu_to_ca", k: int = 10, diversity: float = 0.0, **filters: object) -> pd.DataFrame:
         """Top-``k`` for every query of one direction (``eu_to_ca`` or ``ca_to_eu``), filters applied;
@@ -399,11 +407,12 @@ class Matcher:
         With diversity, ``rank`` is the position in the MMR list and ``score_rank`` (a column added
         after it) the candidate's exact rank by score for the query, as in the pairings.
         Built column by column from the explanations' columns."""
-        return next(iter(self.direction_chunks(proposals, direction, None)))
+        return next(iter(self.direction_chunks(proposals, direction, None))).to_pandas()
 
-    def direction_chunks(self, proposals: Proposals, direction: str, rows: int | None = TABLE_CHUNK) -> Iterator[pd.DataFrame]:
+    def direction_chunks(self, proposals: Proposals, direction: str, rows: int | None = TABLE_CHUNK) -> Iterator[pa.Table]:
         """:meth:`direction_frame` in consecutive pieces of at most ``rows`` rows (None: one piece),
-        so a writer never holds the whole table; always at least one piece (empty when no row)."""
+        as Arrow tables (``to_pandas()`` gives the frame's piece), so a writer never holds the whole
+        table; always at least one piece (empty when no row)."""
         d = DIRECTIONS[direction]
         top, pairs = proposals.top, proposals.pairs
         mask = proposals.eu_mask if d.query == "eu" else proposals.ca_mask
@@ -411,7 +420,7 @@ class Matcher:
         q, r = np.nonzero(np.isfinite(val) & mask[:, None])  # lists are best first, -inf only at their end
         cand = idx[q, r]
         at = pairs.position(*d.pair(q, cand))
-        query_side, cand_side = (self.eu_, self.ca_) if d.query == "eu" else (self.ca_, self.eu_)
+        query_side, cand_side = (_side_columns(self.eu_), _side_columns(self.ca_))[:: 1 if d.query == "eu" else -1]
         score_rank = (pairs.rank_eu_to_ca if d.query == "eu" else pairs.rank_ca_to_eu)[at] if proposals.diversity else None
         for part in _pieces(len(q), rows):
             yield _direction_table(query_side, q[part], r[part], cand_side, cand[part], pairs, at[part], None if score_rank is None else score_rank[part])
@@ -428,26 +437,27 @@ class Matcher:
 
     def pairing_frame(self, proposals: Proposals) -> pd.DataFrame:
         """The pairings table of ``proposals`` (see :meth:`pairings`)."""
-        return next(iter(self.pairing_chunks(proposals, None)))
+        return next(iter(self.pairing_chunks(proposals, None))).to_pandas()
 
-    def pairing_chunks(self, proposals: Proposals, rows: int | None = TABLE_CHUNK) -> Iterator[pd.DataFrame]:
+    def pairing_chunks(self, proposals: Proposals, rows: int | None = TABLE_CHUNK) -> Iterator[pa.Table]:
         """:meth:`pairing_frame` in consecutive pieces of at most ``rows`` rows (None: one piece),
-        always at least one. The order (reciprocal score, then score, descending, then ids) is
+        as Arrow tables, always at least one. The order (reciprocal score, then score, descending, then ids) is
         found on the arrays first, so each piece is built on its own."""
         pairs = proposals.pairs
         recip = reciprocal_score(pairs.rank_eu_to_ca, pairs.rank_ca_to_eu)
         eu_rank, ca_rank = (_id_order(side) for side in (self.eu_, self.ca_))
         order = np.lexsort((ca_rank[pairs.ca_idx], eu_rank[pairs.eu_idx], -pairs.score, -recip))
+        eu_side, ca_side = _side_columns(self.eu_), _side_columns(self.ca_)
         for part in _pieces(len(order), rows):
             at = order[part]
-            eu = _profile_columns("eu", self.eu_, pairs.eu_idx[at])
-            ca = _profile_columns("ca", self.ca_, pairs.ca_idx[at])
+            eu = _profile_columns("eu", eu_side, pairs.eu_idx[at])
+            ca = _profile_columns("ca", ca_side, pairs.ca_idx[at])
             columns = {
                 "eu_id": eu["eu_id"], "eu_name": eu["eu_name"], "eu_country": eu["eu_country"], "ca_id": ca["ca_id"], "ca_name": ca["ca_name"],
                 "reciprocal_score": recip[at], "score": pairs.score[at], "rank_eu_to_ca": pairs.rank_eu_to_ca[at], "rank_ca_to_eu": pairs.rank_ca_to_eu[at],
                 **_explained_columns(pairs, at),
             }
-            yield pd.DataFrame({name: columns[name] for name in _pairing_columns()})
+            yield pa.table({name: columns[name] for name in _pairing_columns()})
 
     def explain(self, eu_id: str, ca_id: str) -> Explanation:
         """Why ``eu_id`` and ``ca_id`` score what they do: contributions that add up, evidence, terms."""
@@ -499,7 +509,11 @@ class Matcher:
                 scorer = self._scorer(self.eu_features_, self.ca_features_.append(one), self.scorer_.block_rows)
                 direction, q = CA_TO_EU, len(self.ca_)
             frames.append(self._query_frame(scorer, direction, q, k, filters, diversity))
-        return pd.concat(frames, ignore_index=True) if frames else _frame([], _direction_columns(bool(diversity)))
+        if not frames:
+            return _frame([], _direction_columns(bool(diversity)))
+        import pandas as pd
+
+        return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------------ brokerage events
 
@@ -676,10 +690,15 @@ def _id_order(profiles: Sequence[Profile]) -> np.ndarray:
     return out
 
 
-def _profile_columns(prefix: str, profiles: Sequence[Profile], rows: np.ndarray) -> dict[str, list]:
-    """``PREFIX_id``, ``PREFIX_name`` and ``PREFIX_country`` of ``profiles[rows]``."""
-    picked = [profiles[i] for i in np.asarray(rows).tolist()]
-    return {f"{prefix}_id": [p.id for p in picked], f"{prefix}_name": [p.name for p in picked], f"{prefix}_country": [p.country for p in picked]}
+def _side_columns(profiles: Sequence[Profile]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The ids, names and countries of ``profiles`` as Arrow strings, to be taken by row."""
+    return tuple(pa.array([getattr(p, name) for p in profiles], pa.large_string()) for name in ("id", "name", "country"))
+
+
+def _profile_columns(prefix: str, side: tuple[pa.Array, pa.Array, pa.Array], rows: np.ndarray) -> dict[str, pa.Array]:
+    """``PREFIX_id``, ``PREFIX_name`` and ``PREFIX_country`` of rows ``rows`` of a side's :func:`_side_columns`."""
+    take = pa.array(np.asarray(rows, dtype=np.int64))
+    return {f"{prefix}_{name}": column.take(take) for name, column in zip(("id", "name", "country"), side, strict=True)}
 
 
 def _explained_columns(pairs: ExplainedPairs, at: np.ndarray) -> dict[str, object]:
@@ -691,17 +710,17 @@ def _explained_columns(pairs: ExplainedPairs, at: np.ndarray) -> dict[str, objec
     shared, related = (texts.take(codes) for texts in pairs.label_texts)
     return {
         **{f"contrib_{name}": pairs.contribution(name)[at] for name in SIGNALS},
-        "shared_sectors": pd.array(shared, dtype="str"),
-        "related_sectors": pd.array(related, dtype="str"),
-        "known_partner": [pairs.known[p] or "" for p in at_list],
-        "why": pd.array(pairs.summary_at(at), dtype="str"),  # Arrow's strings, not copied per row
+        "shared_sectors": shared,
+        "related_sectors": related,
+        "known_partner": pa.array([pairs.known[p] or "" for p in at_list], pa.large_string()),
+        "why": pairs.summary_at(at),  # Arrow's strings, not copied per row
     }
 
 
-def _direction_table(query_side, q, r, cand_side, cand, pairs: ExplainedPairs, at, score_rank=None) -> pd.DataFrame:
-    """Ranked rows: query ``query_side[q[n]]``, position ``r[n]`` (0-based) in its list, candidate
-    ``cand_side[cand[n]]``, explained by pair ``at[n]`` of ``pairs``; ``score_rank`` (for MMR lists)
-    adds that column."""
+def _direction_table(query_side, q, r, cand_side, cand, pairs: ExplainedPairs, at, score_rank=None) -> pa.Table:
+    """Ranked rows as an Arrow table: query ``q[n]`` of ``query_side`` (a side's
+    :func:`_side_columns`), position ``r[n]`` (0-based) in its list, candidate ``cand[n]`` of
+    ``cand_side``, explained by pair ``at[n]`` of ``pairs``; ``score_rank`` (for MMR lists) adds that column."""
     columns = {
         **_profile_columns("query", query_side, q),
         "rank": np.asarray(r, dtype=np.int64) + 1,
@@ -710,7 +729,7 @@ def _direction_table(query_side, q, r, cand_side, cand, pairs: ExplainedPairs, a
         "score": pairs.score[at],
         **_explained_columns(pairs, at),
     }
-    return pd.DataFrame({name: columns[name] for name in _direction_columns(score_rank is not None)})
+    return pa.table({name: columns[name] for name in _direction_columns(score_rank is not None)})
 
 
 def check_k(k: int) -> int:
@@ -757,4 +776,6 @@ def _pairing_columns() -> list[str]:
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=columns)

@@ -150,15 +150,20 @@ def frame_to_csv(frame, header: bool = True) -> str:
 
 
 def table_pieces(table, fmt: str = "csv") -> Iterator[bytes]:
-    """The bytes of one table, piece by piece: ``table`` is a DataFrame or an iterable of
-    DataFrame pieces with the same columns (at least one). CSV pieces concatenate to the CSV of
-    the whole table; Parquet gets one row group per piece. Only one piece is held at a time."""
+    """The bytes of one table, piece by piece: ``table`` is a DataFrame or an Arrow table, or an
+    iterable of such pieces with the same columns (at least one). CSV pieces concatenate to the
+    CSV of the whole table; Parquet gets one row group per piece. Only one piece is held at a
+    time; the CSV pieces are the lines' buffers as assembled (bytes-like), not copied again."""
     chunks = [table] if hasattr(table, "columns") else table
     if fmt == "parquet":
         yield from _parquet_pieces(chunks)
         return
     for n, frame in enumerate(chunks):
-        yield csv_bytes(frame, float_format=CSV_FLOAT_FORMAT, header=n == 0)
+        got = _arrow_csv(frame, CSV_FLOAT_FORMAT, "\n", n == 0)
+        if got is None:
+            yield _pandas_csv(frame, CSV_FLOAT_FORMAT, "\n", n == 0).encode("utf-8")
+        else:
+            yield from got
 
 
 def _parquet_pieces(chunks) -> Iterator[bytes]:
@@ -179,7 +184,7 @@ def _parquet_pieces(chunks) -> Iterator[bytes]:
 
     sink, writer = Sink(), None
     for frame in chunks:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
         if writer is None:
             writer = pq.ParquetWriter(sink, table.schema, compression="zstd")
         writer.write_table(table)
@@ -192,28 +197,31 @@ def _parquet_pieces(chunks) -> Iterator[bytes]:
 
 def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n", header: bool = True) -> str:
     """``frame.to_csv(index=False, float_format=..., lineterminator=...)``, the same text (tests
-    compare the two): each column's cells as Arrow strings (numbers formatted with array
-    operations), the lines quoted and joined by one compiled pass; pandas formats and quotes cell
-    by cell through the csv module, seconds for a 100,000-row table. Frames with a
-    column of another kind (not float64, integer, bool or text), a single column or text Arrow
-    cannot hold go to pandas."""
+    compare the two); ``frame`` is a DataFrame or an Arrow table (written as its ``to_pandas()``).
+    Each column's cells as Arrow strings (numbers formatted with array operations), the lines
+    quoted and joined by one compiled pass; pandas formats and quotes cell by cell through the csv
+    module, seconds for a 100,000-row table. Tables with a column of another kind (not float64,
+    integer, bool or text), a single column or text Arrow cannot hold go to pandas."""
     got = _arrow_csv(frame, float_format, lineterminator, header)
-    return _pandas_csv(frame, float_format, lineterminator, header) if got is None else got.decode("utf-8")
+    return _pandas_csv(frame, float_format, lineterminator, header) if got is None else b"".join(got).decode("utf-8")
 
 
 def csv_bytes(frame, float_format: str | None = None, lineterminator: str = "\n", header: bool = True) -> bytes:
     """:func:`csv_text` as UTF-8 bytes, assembled from Arrow's buffers (no Python string per line)."""
     got = _arrow_csv(frame, float_format, lineterminator, header)
-    return _pandas_csv(frame, float_format, lineterminator, header).encode("utf-8") if got is None else got
+    if got is None:
+        return _pandas_csv(frame, float_format, lineterminator, header).encode("utf-8")
+    return got[0].tobytes() if len(got) == 1 else b"".join(got)
 
 
 def _pandas_csv(frame, float_format: str | None, lineterminator: str, header: bool) -> str:
     """pandas' own CSV text, for what the Arrow writer leaves to it."""
+    frame = frame.to_pandas() if hasattr(frame, "schema") else frame
     return frame.to_csv(index=False, float_format=float_format, lineterminator=lineterminator, header=header)
 
 
-def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: bool) -> bytes | None:
-    """The CSV bytes of :func:`csv_text`, or None where pandas must write it."""
+def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: bool) -> list | None:
+    """The CSV bytes of :func:`csv_text` in consecutive parts (uint8 arrays), or None where pandas must write it."""
     import pyarrow as pa
 
     if frame.shape[1] < 2 or set(lineterminator) - {"\r", "\n"} or not lineterminator:
@@ -222,7 +230,8 @@ def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: boo
         cells = _csv_columns(frame, float_format)
         if cells is None:
             return None
-        return _csv_join(cells, lineterminator, [str(c) for c in frame.columns] if header else None)
+        names = frame.column_names if isinstance(frame, pa.Table) else [str(c) for c in frame.columns]
+        return _csv_join(cells, lineterminator, names if header else None)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # e.g. lone surrogates, which UTF-8 cannot hold
         return None
 
@@ -231,11 +240,12 @@ def _arrow_csv(frame, float_format: str | None, lineterminator: str, header: boo
 CSV_PART_ROWS = 10_000
 
 
-def _csv_join(columns: list, lineterminator: str, header: list[str] | None = None) -> bytes:
+def _csv_join(columns: list, lineterminator: str, header: list[str] | None = None) -> list:
     """The CSV lines of Arrow string columns of one length (no nulls), ``header`` (the column
-    names) first when given, quoted as pandas' writer does: the columns' UTF-8 buffers side by
-    side, the lines assembled by a compiled pass (:func:`matcher._kernels.csv_lines`), a long
-    table's rows in parts on several threads (:func:`matcher._blas.in_parts`)."""
+    names) first when given, quoted as pandas' writer does, as consecutive parts (uint8 arrays):
+    the columns' UTF-8 buffers side by side, the lines assembled by a compiled pass
+    (:func:`matcher._kernels.csv_lines`), a long table's rows in parts on several threads
+    (:func:`matcher._blas.in_parts`)."""
     import numpy as np
     import pyarrow as pa
 
@@ -256,52 +266,76 @@ def _csv_join(columns: list, lineterminator: str, header: list[str] | None = Non
         base += len(data)
     data, offsets = np.concatenate(datas), np.vstack(offsets)
     cr, end = "\r" in lineterminator, np.frombuffer(lineterminator.encode("ascii"), dtype=np.uint8)
-    parts = in_parts(lambda a, b: _kernels.csv_lines(data, np.ascontiguousarray(offsets[:, a : b + 1]), cr, end), offsets.shape[1] - 1, CSV_PART_ROWS)
-    return parts[0].tobytes() if len(parts) == 1 else b"".join(parts)
+    return in_parts(lambda a, b: _kernels.csv_lines(data, np.ascontiguousarray(offsets[:, a : b + 1]), cr, end), offsets.shape[1] - 1, CSV_PART_ROWS)
 
 
 def _csv_columns(frame, float_format: str | None) -> list | None:
     """Each column's cells as pandas writes them, before quoting (Arrow strings), NaN and None as
-    empty cells; None when a column is of a kind this writer does not handle."""
+    empty cells; None when a column is of a kind this writer does not handle. An Arrow table's
+    columns are read as they are; a DataFrame's are taken into Arrow first (:func:`_arrow_column`)."""
+    import pyarrow as pa
+
+    columns = frame.columns if isinstance(frame, pa.Table) else (_arrow_column(col) for _, col in frame.items())
+    out = []
+    for col in columns:
+        cells = None if col is None else _column_cells(col, float_format)
+        if cells is None:
+            return None
+        out.append(cells)
+    return out
+
+
+def _arrow_column(col):
+    """A DataFrame column as an Arrow array of the kinds :func:`_column_cells` writes (numbers,
+    bools and text, missing text as null), or None for any other column."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
+
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+        return pa.array(col.to_numpy())
+    if isinstance(dtype, pd.StringDtype):  # text kept in Arrow (or as str objects) by pandas: no conversion per cell
+        return pa.array(col.array).cast(pa.string())
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        values = col.to_numpy(dtype=object)
+        missing = col.isna().to_numpy()
+        if missing.any():
+            values = values.copy()
+            values[missing] = None
+        if not set(map(type, values.tolist())) <= {str, type(None)}:
+            return None
+        return pa.array(values, pa.string())
+    return None
+
+
+def _column_cells(col, float_format: str | None):
+    """One Arrow column's cells as pandas writes them (Arrow strings): float64 by ``float_format``
+    (``"%.Nf"`` with array operations; none: Python's ``str`` of each value), NaN and null as
+    empty cells; integers in decimal; bools as True/False; text as it is. None for another type."""
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    out = []
-    for _, col in frame.items():
-        dtype = col.dtype
-        if dtype == np.float64:
-            values = col.to_numpy()
-            fixed = None if float_format is None else FIXED_FORMAT.fullmatch(float_format)
-            if fixed is not None:  # "%.Nf": formatted with array operations, the same text
-                out.append(pc.fill_null(fixed_point_cells(values, int(fixed.group(1))), ""))
-                continue
-            # Without a format, pandas' own conversion of a float column; with one, the format per value.
-            cells = values.astype(str).tolist() if float_format is None else [float_format % v for v in values.tolist()]
-            nan = np.isnan(values)
-            if nan.any():
-                for i in np.flatnonzero(nan).tolist():
-                    cells[i] = ""
-            out.append(pa.array(cells, pa.string()))
-        elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
-            out.append(pc.cast(pa.array(col.to_numpy()), pa.string()))
-        elif isinstance(dtype, np.dtype) and dtype.kind == "b":
-            out.append(pc.if_else(pa.array(col.to_numpy()), "True", "False"))
-        elif isinstance(dtype, pd.StringDtype):  # text kept in Arrow (or as str objects) by pandas: no conversion per cell
-            out.append(pc.fill_null(pa.array(col.array).cast(pa.string()), ""))
-        elif isinstance(dtype, np.dtype) and dtype.kind == "O":
-            values = col.to_numpy(dtype=object)
-            missing = col.isna().to_numpy()
-            if missing.any():
-                values = values.copy()
-                values[missing] = None
-            if not set(map(type, values.tolist())) <= {str, type(None)}:
-                return None
-            out.append(pc.fill_null(pa.array(values, pa.string()), ""))
-        else:
-            return None
-    return out
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    kind = col.type
+    if pa.types.is_float64(kind):
+        values = col.to_numpy(zero_copy_only=False)  # null as NaN
+        fixed = None if float_format is None else FIXED_FORMAT.fullmatch(float_format)
+        if fixed is not None:  # "%.Nf": formatted with array operations, the same text
+            return pc.fill_null(fixed_point_cells(values, int(fixed.group(1))), "")
+        # Without a format, pandas' own conversion of a float column; with one, the format per value.
+        cells = values.astype(str).tolist() if float_format is None else [float_format % v for v in values.tolist()]
+        for i in np.flatnonzero(np.isnan(values)).tolist():
+            cells[i] = ""
+        return pa.array(cells, pa.string())
+    if pa.types.is_integer(kind):
+        return pc.fill_null(pc.cast(col, pa.string()), "")
+    if pa.types.is_boolean(kind):
+        return pc.fill_null(pc.if_else(col, "True", "False"), "")
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pc.fill_null(col.cast(pa.string()), "")
+    return None
 
 
 FORMATS = ("csv", "parquet")

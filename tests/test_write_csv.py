@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from matcher._format import fixed_point_cells
-from matcher.write import csv_bytes, csv_text, frame_to_csv
+from matcher.write import csv_bytes, csv_text, frame_to_csv, table_pieces
 
 TEXT = st.text(alphabet=st.sampled_from([*'ab ,"\n\r\t;é€😀\u0301x']), max_size=8)
 ANY_TEXT = st.text(alphabet=st.sampled_from([*'a ,"\n\r', "\ud800"]), max_size=4)  # a lone surrogate: pandas' object columns only
@@ -111,13 +112,15 @@ def test_table_pieces_join_to_the_whole_tables_csv_and_parquet(frame, size):
 
     import pyarrow.parquet as pq
 
-    from matcher.write import table_pieces
 
     text = frame_to_csv(frame)
     assume("\ud800" not in text)  # a lone surrogate has no UTF-8 bytes
     chunks = [frame.iloc[s : s + size] for s in range(0, max(len(frame), 1), size)]
     assert b"".join(table_pieces(chunks)) == frame_to_csv(frame).encode("utf-8") == b"".join(table_pieces(frame))
     if all(str(t) != "object" for t in frame.dtypes):  # Parquet: text columns of one kind per piece
+        # The same pieces as Arrow tables (what the batch job writes): the same bytes.
+        arrow = [pa.Table.from_pandas(c, preserve_index=False) for c in chunks]
+        assert b"".join(table_pieces(arrow)) == text.encode("utf-8")
         back = pq.read_table(io.BytesIO(b"".join(table_pieces(chunks, "parquet")))).to_pandas()
         assert frame_to_csv(back) == frame_to_csv(frame)
 
@@ -132,7 +135,9 @@ def test_batch_tables_in_pieces_equal_the_whole_tables(tfidf_matcher, size):
         (m.pairing_frame(proposals), list(m.pairing_chunks(proposals, size))),
     ]:
         assert len(whole) > 20 and all(len(p) <= size for p in pieces)
-        pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole)
+        pd.testing.assert_frame_equal(pd.concat([p.to_pandas() for p in pieces], ignore_index=True), whole)
+        # The Arrow pieces the batch job writes give the CSV of the whole frame.
+        assert b"".join(table_pieces(pieces)) == frame_to_csv(whole).encode("utf-8")
     pairings = m.pairing_frame(proposals)
     resorted = pairings.sort_values(["reciprocal_score", "score", "eu_id", "ca_id"], ascending=[False, False, True, True], kind="mergesort").reset_index(drop=True)
     pd.testing.assert_frame_equal(pairings, resorted)
