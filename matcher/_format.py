@@ -16,16 +16,37 @@ FIXED_FORMAT = re.compile(r"%\.([0-9])f")
 
 
 def fixed_point_cells(values, digits: int):
-    """``"%.{digits}f" % v`` of each float64 value as Arrow strings, NaN as an empty cell, built
-    with array operations and the same text, rounding included: Python rounds the exact binary
-    value half to even; here ``v * 10**digits`` is taken exactly as a sum ``p + e`` of two floats
-    (Dekker's product), ``p`` rounded half to even, and a half that ``e`` tips is moved. Values of
-    ``10**digits * |v|`` from 2**52 up (and infinities) are formatted one by one, as Python does."""
+    """``"%.{digits}f" % v`` of each float64 value as Arrow strings, NaN as an empty cell,
+    the same text, rounding included: see :func:`_decimal_cells`. Values of ``10**digits * |v|``
+    from 2**52 up (and infinities) are formatted one by one, as Python does."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     v = np.asarray(values, dtype=np.float64)
+    cells, nan, big = _decimal_cells(v, digits, strip=False)
+    if nan.any() or big.any():
+        cells = cells.to_pylist()
+        for i in np.flatnonzero(nan).tolist():
+            cells[i] = ""
+        for i in np.flatnonzero(big).tolist():
+            cells[i] = f"%.{digits}f" % float(v[i])
+        cells = pa.array(cells, pa.string())
+    return cells
+
+
+def _decimal_cells(v, digits: int, strip: bool):
+    """Each float64 value of ``v`` rounded to ``digits`` places as Python's ``%.Nf`` rounds (the
+    exact binary value, half to even) and written by a compiled pass
+    (:func:`matcher._kernels.decimal_cells`; ``strip``: trailing zeros off, as JSON writes it);
+    also where ``v`` is NaN and where it is too big for the rounding here (``10**digits * |v|``
+    from 2**52 up, and the infinities), whose cells the caller writes. ``v * 10**digits`` is taken
+    exactly as a sum ``p + e`` of two floats (Dekker's product), ``p`` rounded half to even, and a
+    half that ``e`` tips is moved. The cells are Arrow strings (large strings past 2 GiB)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from matcher import _kernels
+
     scale = 10.0**digits
     nan = np.isnan(v)
     with np.errstate(over="ignore"):  # a huge value times the scale is inf: formatted one by one
@@ -40,20 +61,11 @@ def fixed_point_cells(values, digits: int):
     r = np.rint(p)
     d = p - r  # exact: -0.5 <= d <= 0.5
     n = r + ((d == 0.5) & (e > 0)) - ((d == -0.5) & (e < 0))
-    units = np.abs(n).astype(np.int64)
-    whole = pc.cast(pa.array(units // int(scale) if digits else units), pa.string())
-    if digits:
-        frac = pc.utf8_lpad(pc.cast(pa.array(units % int(scale)), pa.string()), digits, "0")
-        whole = pc.binary_join_element_wise(whole, frac, ".")
-    cells = pc.if_else(pa.array(np.signbit(w)), pc.binary_join_element_wise(pa.scalar("-"), whole, ""), whole)
-    if nan.any() or big.any():
-        cells = cells.to_pylist()
-        for i in np.flatnonzero(nan).tolist():
-            cells[i] = ""
-        for i in np.flatnonzero(big).tolist():
-            cells[i] = f"%.{digits}f" % float(v[i])
-        cells = pa.array(cells, pa.string())
-    return cells
+    offsets, data = _kernels.decimal_cells(np.abs(n).astype(np.int64), np.signbit(w), digits, strip)
+    small = offsets[-1] < 2**31
+    kind, offsets = (pa.string(), offsets.astype(np.int32)) if small else (pa.large_string(), offsets)
+    cells = pa.Array.from_buffers(kind, len(v), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return cells, nan, big
 
 
 def json_float_cells(values, places: int):
@@ -66,14 +78,9 @@ def json_float_cells(values, places: int):
     one by one, as json does."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     v = np.asarray(values, dtype=np.float64)
-    fixed = fixed_point_cells(v, places)
-    if places:
-        cells = pc.replace_substring_regex(pc.replace_substring_regex(fixed, r"0+$", ""), r"\.$", ".0")
-    else:
-        cells = pc.binary_join_element_wise(fixed, pa.scalar(".0"), "")
+    cells, _, _ = _decimal_cells(v, places, strip=True)  # NaN and big values are among the odd ones below
     with np.errstate(invalid="ignore", over="ignore"):  # NaN and the infinities: one by one
         # One by one: near zero (an exponent), 1e15 and up, and where the doubles are so far apart
         # that a shorter decimal reads back as the same value (70368744177664.125 is "...664.12").

@@ -408,3 +408,55 @@ def csv_lines(data, offsets, cr, end):  # pragma: no cover - compiled
             out[o] = end[x]
             o += 1
     return out
+
+
+@nb.njit(nogil=True, cache=True)
+def decimal_cells(units, negative, digits, strip):  # pragma: no cover - compiled
+    """The UTF-8 text of each ``units[i] / 10**digits`` (``units`` >= 0), a minus sign first where
+    ``negative[i]``: the whole part in decimal, then (``digits`` > 0) a point and the ``digits``
+    places, zero-padded, as ``"%.{digits}f"`` writes them. With ``strip``, the places lose their
+    trailing zeros but keep one, and ``digits`` 0 gives ".0" (as JSON writes a float). Returns the
+    cells' offsets (``len(units) + 1``) and bytes: one pass counts, a second writes."""
+    n = len(units)
+    scale = np.int64(1)
+    for _ in range(digits):
+        scale *= 10
+    offsets = np.empty(n + 1, dtype=np.int64)
+    offsets[0] = 0
+    for i in range(n):
+        whole, frac = units[i] // scale, units[i] % scale
+        size = 1 if negative[i] else 0
+        size += 1
+        while whole >= 10:
+            whole //= 10
+            size += 1
+        places = digits
+        if strip:
+            while places > 1 and frac % 10 == 0:
+                frac //= 10
+                places -= 1
+            places = max(places, 1)
+        offsets[i + 1] = offsets[i] + size + (places + 1 if places else 0)
+    out = np.empty(offsets[n], dtype=np.uint8)
+    for i in range(n):
+        o, end = offsets[i], offsets[i + 1]
+        whole, frac = units[i] // scale, units[i] % scale
+        places = digits
+        if strip:
+            while places > 1 and frac % 10 == 0:
+                frac //= 10
+                places -= 1
+            places = max(places, 1)
+        if negative[i]:
+            out[o] = 45
+            o += 1
+        if places:  # the places, last digit first, from the end of the cell
+            for x in range(places):
+                out[end - 1 - x] = 48 + frac % 10
+                frac //= 10
+            out[end - 1 - places] = 46
+            end -= places + 1
+        for x in range(end - o):  # the whole part, last digit first
+            out[end - 1 - x] = 48 + whole % 10
+            whole //= 10
+    return offsets, out

@@ -253,16 +253,14 @@ def _pairs_json(proposals) -> Iterator[bytes]:
     order = pc.sort_indices(join(eu_id.take(eu_at), ca_id.take(ca_at), "|")).to_numpy()  # as Python sorts the keys
     eu_key, ca_key = (text([compact_json(p.id)[1:-1] for p in side.profiles]).take(at) for side, at in ((ex.eu, eu_at), (ex.ca, ca_at)))
     e_idx, c_idx, vals, picked = _evidence_arrays(ex)
-    # Each picked slot "[a,b,x]," (an unpicked one empty), the last comma taken off.
-    slots = [
-        pc.if_else(
-            pa.array(picked[:, s]),
-            join("[", numbers(e_idx[:, s]), ",", numbers(c_idx[:, s]), ",", json_float_cells(vals[:, s], EVIDENCE_PLACES).cast(string), "],", ""),
-            pa.scalar("", string),
-        )
-        for s in range(3)
-    ]
-    evidence = pc.replace_substring_regex(join(*slots, ""), ",$", "")
+    def slot(s: int) -> pa.Array:
+        """Each pair's pick in slot ``s`` as "[a,b,x]", after a comma where an earlier slot holds one; empty where none."""
+        cell = join("[", numbers(e_idx[:, s]), ",", numbers(c_idx[:, s]), ",", json_float_cells(vals[:, s], EVIDENCE_PLACES).cast(string), "]", "")
+        if s:
+            cell = pc.if_else(pa.array(picked[:, :s].any(axis=1)), join(",", cell, ""), cell)
+        return pc.if_else(pa.array(picked[:, s]), cell, pa.scalar("", string))
+
+    evidence = join(*(slot(s) for s in range(picked.shape[1])), "")
     codes = pa.array(ex.label_code)
     shared, related = (string_lists([x[part] for x in ex.label_set]).take(codes) for part in (0, 2))
     known = {k: compact_json(k) for k in set(ex.known)}
