@@ -460,3 +460,48 @@ def decimal_cells(units, negative, digits, strip):  # pragma: no cover - compile
             out[end - 1 - x] = 48 + whole % 10
             whole //= 10
     return offsets, out
+
+
+@nb.njit(nogil=True, cache=True)
+def evidence_picks(e_ptr, e_vecs, c_ptr, c_vecs, ei, ci, n):  # pragma: no cover - compiled
+    """For each pair ``p``: the similarities of the European profile ``ei[p]``'s sentence vectors
+    (rows ``e_ptr[ei[p]]:e_ptr[ei[p] + 1]`` of ``e_vecs``) with the Canadian ``ci[p]``'s (of
+    ``c_vecs``), each a dot product summed in float64 in the order of the dimensions and rounded
+    once to float32; then the ``n`` best cells, best first, ties by lower (row, column), each row
+    and column used at most once. Returns rows, columns and values (pairs x ``n``; a ``-inf``
+    value and row and column 0 where there is no pick)."""
+    n_pairs, dim = len(ei), e_vecs.shape[1]
+    rows, cols = np.zeros((n_pairs, n), dtype=np.int64), np.zeros((n_pairs, n), dtype=np.int64)
+    vals = np.full((n_pairs, n), -np.inf)
+    sim, acc = np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float64)
+    for p in range(n_pairs):
+        a0, b0 = e_ptr[ei[p]], c_ptr[ci[p]]
+        ne, nc = e_ptr[ei[p] + 1] - a0, c_ptr[ci[p] + 1] - b0
+        if ne == 0 or nc == 0:
+            continue
+        if len(sim) < ne * nc:
+            sim = np.empty(ne * nc, dtype=np.float64)
+        if len(acc) < nc:
+            acc = np.empty(nc, dtype=np.float64)
+        for r in range(ne):
+            acc[:nc] = 0.0
+            for k in range(dim):  # one running sum per column, each in the order of the dimensions
+                x = np.float64(e_vecs[a0 + r, k])
+                for c in range(nc):
+                    acc[c] += x * np.float64(c_vecs[b0 + c, k])
+            for c in range(nc):
+                sim[r * nc + c] = np.float64(np.float32(acc[c]))
+        used_r, used_c = np.zeros(ne, dtype=np.bool_), np.zeros(nc, dtype=np.bool_)
+        for t in range(n):
+            best, br, bc = -np.inf, -1, -1
+            for r in range(ne):
+                if used_r[r]:
+                    continue
+                for c in range(nc):
+                    if not used_c[c] and sim[r * nc + c] > best:  # strictly greater: the first of equal cells stays
+                        best, br, bc = sim[r * nc + c], r, c
+            if br < 0:
+                break
+            rows[p, t], cols[p, t], vals[p, t] = br, bc, best
+            used_r[br], used_c[bc] = True, True
+    return rows, cols, vals

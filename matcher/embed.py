@@ -380,8 +380,9 @@ def _encode_on_worker(backend, texts: list[str]) -> np.ndarray:
 
 
 def encode_pieces(backend, texts: Sequence[str], cache: EmbeddingCache | None, client=None) -> tuple[np.ndarray, EncodeStats]:
-    """Vectors of ``texts`` (unique pieces), reading and filling the cache when there is one;
-    with a Dask ``client`` the new pieces are encoded in batches on its workers."""
+    """Vectors of ``texts`` (one row per text, in order; a repeated text is encoded once), reading
+    and filling the cache when there is one; with a Dask ``client`` the new pieces are encoded in
+    batches on its workers."""
     import time
 
     stats = EncodeStats()
@@ -409,25 +410,39 @@ def encode_pieces(backend, texts: Sequence[str], cache: EmbeddingCache | None, c
 
 
 def embed_documents(backend, sentences_per_doc: Sequence[Sequence[str]], cache: EmbeddingCache | None, client=None):
-    """Document vectors (word-weighted mean of piece vectors) and per-document sentence vectors."""
-    pieces: list[str] = []
-    owners: list[tuple[int, int]] = []  # (document, sentence) of each piece
-    for d, sentences in enumerate(sentences_per_doc):
-        for s, sentence in enumerate(sentences):
-            for piece in split_long(sentence):
-                pieces.append(piece)
-                owners.append((d, s))
-    vectors, stats = encode_pieces(backend, pieces, cache, client)
-    dim = vectors.shape[1]
-    weights = np.array([len(p.split()) for p in pieces], dtype=np.float32)
-    owner = np.array(owners, dtype=np.int64).reshape(-1, 2)
-    counts = np.array([len(s) for s in sentences_per_doc], dtype=np.int64)
+    """Document vectors (word-weighted mean of piece vectors) and per-document sentence vectors.
+
+    Each sentence is one piece, or the windows of :func:`split_long`; each distinct piece is
+    encoded once (:func:`encode_pieces`) and its vector taken for every place it occurs."""
+    number: dict[str, int] = {}  # distinct piece -> its row in the encoded vectors
+    piece_of, words, owner = [], [], []  # per piece: distinct number, words, sentence row (documents' sentences one after another)
+    row = 0
+    for sentences in sentences_per_doc:
+        for sentence in sentences:
+            n = len(sentence.split())
+            if n <= WINDOW_WORDS:  # split_long's one piece: the sentence itself
+                piece_of.append(number.setdefault(sentence, len(number)))
+                words.append(n)
+                owner.append(row)
+            else:
+                for piece in split_long(sentence):
+                    piece_of.append(number.setdefault(piece, len(number)))
+                    words.append(len(piece.split()))
+                    owner.append(row)
+            row += 1
+    distinct, stats = encode_pieces(backend, list(number), cache, client)
+    vectors = distinct[np.asarray(piece_of, dtype=np.int64)]
+    dim = distinct.shape[1]
+    weights = np.asarray(words, dtype=np.float32)
+    owner = np.asarray(owner, dtype=np.int64)
+    counts = np.fromiter(map(len, sentences_per_doc), dtype=np.int64, count=len(sentences_per_doc))
     starts = np.concatenate([[0], np.cumsum(counts)])
+    doc_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)  # each sentence row's document
     # np.add.at adds piece by piece in piece order: the sums of a loop over the pieces, bit for bit.
     docs = np.zeros((len(sentences_per_doc), dim), dtype=np.float32)
-    np.add.at(docs, owner[:, 0], weights[:, None] * vectors)
+    np.add.at(docs, doc_of[owner], weights[:, None] * vectors)
     flat = np.zeros((int(starts[-1]), dim), dtype=np.float32)
-    np.add.at(flat, starts[owner[:, 0]] + owner[:, 1], vectors)
+    np.add.at(flat, owner, vectors)
     from matcher.score import normalize_rows
 
     flat = normalize_rows(flat)

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from matcher.corpus import Profile, Taxonomy
-from matcher.score import SIGNALS, row_dots
+from matcher.score import SIGNALS
 
 __all__ = [
     "CA_TO_EU",
@@ -110,35 +110,36 @@ class Explanation:
 
 
 def evidence_pairs(eu_sentences: Sequence[str], ca_sentences: Sequence[str], eu_vecs: np.ndarray, ca_vecs: np.ndarray, n: int = 3) -> tuple[Evidence, ...]:
-    """The ``n`` most similar sentence pairs, each sentence used at most once, best first."""
+    """The ``n`` most similar sentence pairs, each sentence used at most once, best first (see
+    :func:`_evidence_picks`, which finds them for many pairs at once)."""
     if not len(eu_sentences) or not len(ca_sentences):
         return ()
-    sim = row_dots(eu_vecs, ca_vecs)
-    picks = _greedy_pairs(sim.astype(np.float64)[None], n)
-    return _evidence_of(eu_sentences, ca_sentences, picks[0][0], picks[1][0], picks[2][0])
+    at = np.zeros(1, dtype=np.int64)
+    rows, cols, vals = _evidence_picks([eu_vecs], at, [ca_vecs], at, n)
+    return _evidence_of(eu_sentences, ca_sentences, rows[0], cols[0], vals[0])
 
 
-def _greedy_pairs(sims: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each matrix of ``sims`` (pairs x rows x columns, ``-inf`` padding): the ``n`` best
-    cells, best first, ties by lower (row, column), each row and column used at most once.
+def _evidence_picks(eu_vecs: Sequence[np.ndarray], ei: np.ndarray, ca_vecs: Sequence[np.ndarray], ci: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each pair ``(ei[p], ci[p])``, the picks among the similarities of the sentence vectors
+    ``eu_vecs[ei[p]]`` and ``ca_vecs[ci[p]]``: rows, columns and similarities (pairs x ``n``,
+    ``-inf`` for no pick), by one compiled pass (:func:`matcher._kernels.evidence_picks`: each
+    similarity a float64 dot product in a fixed order, rounded to float32, so a pair's values do
+    not depend on the other pairs) over the profiles' vectors gathered once, pairs in parts on threads."""
+    from matcher import _kernels
+    from matcher._blas import in_parts
 
-    Returns (rows, columns, values), each pairs x ``n``; a ``-inf`` value marks no pick.
-    """
-    sims = np.array(sims, dtype=np.float64)  # a copy: picked rows and columns are masked in place
-    p, _, nc = sims.shape
-    rows, cols = np.zeros((p, n), dtype=np.int64), np.zeros((p, n), dtype=np.int64)
-    vals = np.full((p, n), -np.inf)
-    if not sims.size:
-        return rows, cols, vals
-    at = np.arange(p)
-    for r in range(n):
-        flat = np.argmax(sims.reshape(p, -1), axis=1)  # the first maximum: ties by lower flat index
-        i, j = np.divmod(flat, nc)
-        v = sims[at, i, j]
-        rows[:, r], cols[:, r], vals[:, r] = i, j, v
-        sims[at, i, :] = -np.inf
-        sims[at, :, j] = -np.inf
-    return rows, cols, vals
+    ei, ci = np.asarray(ei, dtype=np.int64), np.asarray(ci, dtype=np.int64)
+    if not len(ei):
+        return np.zeros((0, n), np.int64), np.zeros((0, n), np.int64), np.zeros((0, n))
+    gathered = []
+    for vecs, idx in ((eu_vecs, ei), (ca_vecs, ci)):
+        rows, inverse = np.unique(idx, return_inverse=True)
+        picked = [np.asarray(vecs[i], dtype=np.float32) for i in rows.tolist()]
+        ptr = np.concatenate([[0], np.cumsum([len(v) for v in picked])]).astype(np.int64)
+        gathered.append((ptr, np.ascontiguousarray(np.concatenate(picked)), inverse.astype(np.int64).reshape(-1)))
+    (e_ptr, e_flat, e_at), (c_ptr, c_flat, c_at) = gathered
+    parts = in_parts(lambda a, b: _kernels.evidence_picks(e_ptr, e_flat, c_ptr, c_flat, e_at[a:b], c_at[a:b], n), len(ei), EVIDENCE_PART_PAIRS)
+    return tuple(np.concatenate(got) for got in zip(*parts, strict=True)) if len(parts) > 1 else parts[0]
 
 
 # Places an evidence similarity is shown to, in Explanations and in details.json alike.
@@ -146,7 +147,7 @@ EVIDENCE_PLACES = 4
 
 
 def _evidence_of(eu_sentences: Sequence[str], ca_sentences: Sequence[str], rows, cols, vals) -> tuple[Evidence, ...]:
-    """Evidence of one pair's picks (see :func:`_greedy_pairs`)."""
+    """Evidence of one pair's picks (see :func:`_evidence_picks`)."""
     return tuple(
         Evidence(eu_sentences[i], ca_sentences[j], round(v, EVIDENCE_PLACES))
         for i, j, v in zip(rows.tolist(), cols.tolist(), vals.tolist(), strict=True)
@@ -358,8 +359,8 @@ def _explanation(e: Profile, c: Profile, score, bias, contributions, labels, evi
 TERMS_PART_PAIRS = 2048
 # Pairs explained together by explain_batch: the intermediate arrays are one chunk's at a time.
 PAIR_CHUNK = 8192
-# Cells of the padded sentence-similarity stack per step of explain_batch.
-EVIDENCE_CELLS = 4_000_000
+# Pairs per thread at least when the evidence of a chunk is picked on several threads.
+EVIDENCE_PART_PAIRS = 2048
 
 
 @dataclass(frozen=True, eq=False)
@@ -557,28 +558,5 @@ def _terms_chunk(eu, ei, ca, ci, lexicon, keywords, n: int = 8) -> list[tuple[st
 
 
 def _evidence_chunk(eu, ei, ca, ci, n: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`evidence_pairs`' picks of each pair (rows, columns, similarities; pairs x ``n``,
-    ``-inf`` for no pick): each pair's similarity matrix computed as there, the greedy picks of a
-    whole padded stack at once."""
-    ne = np.array([len(eu.sentences[i]) for i in ei.tolist()], dtype=np.int64)
-    nc = np.array([len(ca.sentences[j]) for j in ci.tolist()], dtype=np.int64)
-    out = (np.zeros((len(ei), n), np.int64), np.zeros((len(ei), n), np.int64), np.full((len(ei), n), -np.inf))
-    start = 0
-    while start < len(ei):
-        # As many pairs as fit the cell budget (at least one).
-        stop = start + 1
-        rmax, cmax = max(int(ne[start]), 1), max(int(nc[start]), 1)
-        while stop < len(ei):
-            r2, c2 = max(rmax, int(ne[stop])), max(cmax, int(nc[stop]))
-            if (stop + 1 - start) * r2 * c2 > EVIDENCE_CELLS:
-                break
-            rmax, cmax, stop = r2, c2, stop + 1
-        stack = np.full((stop - start, rmax, cmax), -np.inf)
-        for p in range(start, stop):
-            i, j = int(ei[p]), int(ci[p])
-            if ne[p] and nc[p]:
-                stack[p - start, : ne[p], : nc[p]] = row_dots(eu.sentence_vectors[i], ca.sentence_vectors[j])
-        for whole, got in zip(out, _greedy_pairs(stack, n), strict=True):
-            whole[start:stop] = got
-        start = stop
-    return out
+    """:func:`evidence_pairs`' picks of each pair of a chunk (rows, columns, similarities; pairs x ``n``, ``-inf`` for no pick)."""
+    return _evidence_picks(eu.sentence_vectors, ei, ca.sentence_vectors, ci, n)

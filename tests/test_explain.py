@@ -53,8 +53,11 @@ def test_batch_explanations_equal_the_one_pair_function(tfidf_matcher):
 def test_batch_explanations_do_not_depend_on_chunking(tfidf_matcher, monkeypatch):
     ei, ci = _pairs(tfidf_matcher, n_random=50, seed=1)
     _, single = _both(tfidf_matcher, ei, ci)
+    import matcher._blas
+
     monkeypatch.setattr(explain, "PAIR_CHUNK", 7)
-    monkeypatch.setattr(explain, "EVIDENCE_CELLS", 1)  # one pair per similarity stack
+    monkeypatch.setattr(explain, "EVIDENCE_PART_PAIRS", 1)  # evidence in parts of one pair, on 4 threads
+    monkeypatch.setattr(matcher._blas, "local_threads", lambda: 4)
     batch, _ = _both(tfidf_matcher, ei, ci)
     assert batch == single
 
@@ -119,12 +122,14 @@ def _greedy_reference(sim: np.ndarray, n: int) -> list[tuple[int, int, float]]:
     st.lists(arrays(np.float32, st.tuples(st.integers(1, 5), st.integers(1, 5)), elements=st.sampled_from([-1.0, -0.0, 0.0, 0.25, 0.5, 1.0])), min_size=1, max_size=6),
     st.integers(1, 4),
 )
-def test_greedy_picks_of_a_padded_stack_follow_the_rule(mats, n):
-    rmax, cmax = max(m.shape[0] for m in mats), max(m.shape[1] for m in mats)
-    stack = np.full((len(mats), rmax, cmax), -np.inf)
-    for p, m in enumerate(mats):
-        stack[p, : m.shape[0], : m.shape[1]] = m
-    rows, cols, vals = explain._greedy_pairs(stack, n)
+def test_evidence_picks_follow_the_rule(mats, n):
+    # Pair p: European sentence vectors are the rows of mats[p], Canadian ones the unit vectors,
+    # so the similarities are mats[p] itself (exact: one product by 1, the rest by 0).
+    dim = max(m.shape[1] for m in mats)
+    eu_vecs = [np.pad(m, ((0, 0), (0, dim - m.shape[1]))) for m in mats]
+    ca_vecs = [np.eye(dim, dtype=np.float32)[: m.shape[1]] for m in mats]
+    at = np.arange(len(mats))
+    rows, cols, vals = explain._evidence_picks(eu_vecs, at, ca_vecs, at, n)
     for p, m in enumerate(mats):
         got = [(int(i), int(j), float(v)) for i, j, v in zip(rows[p], cols[p], vals[p], strict=True) if v != -np.inf]
         assert got == _greedy_reference(m, n)
@@ -249,3 +254,18 @@ def test_compiled_term_picks_follow_the_rule_on_random_texts(texts, n):
     got = explain._pick_terms(x, ei, x, ci, kws, kws, lexicon, n)
     row = lambda i: (x.indices[x.indptr[i] : x.indptr[i + 1]], x.data[x.indptr[i] : x.indptr[i + 1]])  # noqa: E731
     assert got == [_reference_terms(row(i), row(j), lexicon.vocabulary_, kws[i], kws[j], n) for i, j in zip(ei.tolist(), ci.tolist(), strict=True)]
+
+
+def test_evidence_similarities_are_the_float64_products_rounded_to_float32():
+    """Random unit vectors: the picks and values are those of the dense product (row_dots) under the rule."""
+    from matcher.score import normalize_rows, row_dots
+
+    rng = np.random.default_rng(4)
+    eu_vecs = [normalize_rows(rng.standard_normal((k, 24)).astype(np.float32)) for k in (1, 3, 7, 0, 5)]
+    ca_vecs = [normalize_rows(rng.standard_normal((k, 24)).astype(np.float32)) for k in (4, 2, 6)]
+    ei, ci = np.array([0, 1, 2, 3, 4, 2, 1]), np.array([0, 1, 2, 0, 1, 0, 2])
+    rows, cols, vals = explain._evidence_picks(eu_vecs, ei, ca_vecs, ci, 3)
+    for p, (i, j) in enumerate(zip(ei, ci, strict=True)):
+        want = _greedy_reference(row_dots(eu_vecs[i], ca_vecs[j]), 3) if len(eu_vecs[i]) else []
+        got = [(int(r), int(c), float(v)) for r, c, v in zip(rows[p], cols[p], vals[p], strict=True) if v != -np.inf]
+        assert got == want
