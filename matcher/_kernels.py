@@ -8,7 +8,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["char_table", "count_ahead", "csr_times_dense", "csv_lines", "first_seen_groups", "normalize_rows_l2", "pick_terms", "spans_differ", "sparse_dot_clipped", "top_k_block", "weighted_sum", "word_spans"]
+__all__ = [
+    "char_table", "count_ahead", "csr_times_dense", "csv_cell_sizes", "csv_put_cells", "decimal_cells", "evidence_picks", "first_seen_groups",
+    "normalize_rows_l2", "pick_terms", "spans_differ", "sparse_dot_clipped", "top_k_block", "weighted_sum", "word_spans",
+]
 
 
 @nb.njit(nogil=True, cache=True, inline="always")
@@ -359,55 +362,52 @@ def weighted_sum(bias, w, n, s0, s1, s2, s3, s4, s5):  # pragma: no cover - comp
 
 
 @nb.njit(nogil=True, cache=True)
-def csv_lines(data, offsets, cr, end):  # pragma: no cover - compiled
-    """The CSV lines of a table of UTF-8 cells: bytes ``offsets[c, r]:offsets[c, r + 1]`` of ``data``
-    are column ``c``'s cell in row ``r``. A cell holding a comma, a quote or a line feed (or a
-    carriage return, when ``cr``: the line end holds one) is put in quotes, its quotes doubled, as
-    the csv module's QUOTE_MINIMAL does; the cells of a row are joined by commas and each line ends
-    with ``end``. Returns the bytes (uint8): one pass over each column counts, a second writes."""
-    n_cols, n_rows = offsets.shape[0], offsets.shape[1] - 1
-    extra = np.empty((n_cols, n_rows), dtype=np.int64)  # -1: as it is; else the quotes inside, to double
-    size = n_rows * (n_cols - 1 + len(end))
-    for c in range(n_cols):
-        for r in range(n_rows):
-            a, b = offsets[c, r], offsets[c, r + 1]
-            quotes, marks = 0, 0
-            for x in range(a, b):  # no branch: the loop vectorises
-                d = data[x]
-                quotes += d == 34
-                marks += (d == 44) | (d == 10) | (cr & (d == 13))
-            quoted = quotes + marks > 0
-            extra[c, r] = quotes if quoted else -1
-            size += b - a + (quotes + 2 if quoted else 0)
-    out = np.empty(size, dtype=np.uint8)
-    o = 0
-    for r in range(n_rows):
-        for c in range(n_cols):
-            if c:
-                out[o] = 44
-                o += 1
-            a, b = offsets[c, r], offsets[c, r + 1]
-            doubled = extra[c, r]
-            if doubled >= 0:
-                out[o] = 34
-                o += 1
-            if doubled <= 0:
-                out[o : o + b - a] = data[a:b]
-                o += b - a
-            else:
-                for x in range(a, b):
-                    out[o] = data[x]
-                    o += 1
-                    if data[x] == 34:
-                        out[o] = 34
-                        o += 1
-            if doubled >= 0:
-                out[o] = 34
-                o += 1
-        for x in range(len(end)):
-            out[o] = end[x]
+def csv_cell_sizes(data, at, a, b, cr, extra, size):  # pragma: no cover - compiled
+    """Rows ``a..b`` of one column of UTF-8 cells (row ``r``: bytes ``at[r]:at[r + 1]`` of ``data``)
+    as the csv module's QUOTE_MINIMAL writes them: a cell holding a comma, a quote or a line feed
+    (or a carriage return, when ``cr``: the line end holds one) is put in quotes, its quotes doubled.
+    Fills ``extra`` (-1: written as it is; else the quotes inside, to double) and ``size`` (bytes
+    written), both indexed from row ``a``."""
+    for r in range(a, b):
+        s, e = at[r], at[r + 1]
+        quotes, marks = 0, 0
+        for x in range(s, e):  # no branch: the loop vectorises
+            d = data[x]
+            quotes += d == 34
+            marks += (d == 44) | (d == 10) | (cr & (d == 13))
+        quoted = quotes + marks > 0
+        extra[r - a] = quotes if quoted else -1
+        size[r - a] = e - s + (quotes + 2 if quoted else 0)
+
+
+@nb.njit(nogil=True, cache=True)
+def csv_put_cells(data, at, a, b, extra, out, pos, tail):  # pragma: no cover - compiled
+    """Write rows ``a..b`` of one column (see :func:`csv_cell_sizes`, whose ``extra`` this takes)
+    into ``out``, row ``r`` at ``pos[r - a]`` and followed by the bytes ``tail`` (a comma, or the
+    line end after the last column); ``pos`` moves past what was written."""
+    for r in range(a, b):
+        o, s, e = pos[r - a], at[r], at[r + 1]
+        doubled = extra[r - a]
+        if doubled >= 0:
+            out[o] = 34
             o += 1
-    return out
+        if doubled <= 0:
+            out[o : o + e - s] = data[s:e]
+            o += e - s
+        else:
+            for x in range(s, e):
+                out[o] = data[x]
+                o += 1
+                if data[x] == 34:
+                    out[o] = 34
+                    o += 1
+        if doubled >= 0:
+            out[o] = 34
+            o += 1
+        for x in range(len(tail)):
+            out[o] = tail[x]
+            o += 1
+        pos[r - a] = o
 
 
 @nb.njit(nogil=True, cache=True)

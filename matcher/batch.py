@@ -248,11 +248,13 @@ def _pairs_json(proposals) -> Iterator[bytes]:
         items = quoted(text([x for xs in lists for x in xs]))
         return join("[", pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), items), pa.scalar(",", string)), "]", "")
 
-    eu_at, ca_at = pa.array(ex.eu_idx), pa.array(ex.ca_idx)
+    # The pairs in key order ("EU_ID|CA_ID" as Python sorts strings), found first: every column
+    # below is built in that order, so a chunk is a slice of each (no gather of strings).
     eu_id, ca_id = (text([p.id for p in side.profiles]) for side in (ex.eu, ex.ca))
-    order = pc.sort_indices(join(eu_id.take(eu_at), ca_id.take(ca_at), "|")).to_numpy()  # as Python sorts the keys
-    eu_key, ca_key = (text([compact_json(p.id)[1:-1] for p in side.profiles]).take(at) for side, at in ((ex.eu, eu_at), (ex.ca, ca_at)))
-    e_idx, c_idx, vals, picked = _evidence_arrays(ex)
+    order = pc.sort_indices(join(eu_id.take(pa.array(ex.eu_idx)), ca_id.take(pa.array(ex.ca_idx)), "|")).to_numpy()
+    eu_key, ca_key = (text([compact_json(p.id)[1:-1] for p in side.profiles]).take(pa.array(idx[order])) for side, idx in ((ex.eu, ex.eu_idx), (ex.ca, ex.ca_idx)))
+    e_idx, c_idx, vals, picked = (a[order] for a in _evidence_arrays(ex))
+
     def slot(s: int) -> pa.Array:
         """Each pair's pick in slot ``s`` as "[a,b,x]", after a comma where an earlier slot holds one; empty where none."""
         cell = join("[", numbers(e_idx[:, s]), ",", numbers(c_idx[:, s]), ",", json_float_cells(vals[:, s], EVIDENCE_PLACES).cast(string), "]", "")
@@ -261,22 +263,26 @@ def _pairs_json(proposals) -> Iterator[bytes]:
         return pc.if_else(pa.array(picked[:, s]), cell, pa.scalar("", string))
 
     evidence = join(*(slot(s) for s in range(picked.shape[1])), "")
-    codes = pa.array(ex.label_code)
+    codes = pa.array(ex.label_code[order])
     shared, related = (string_lists([x[part] for x in ex.label_set]).take(codes) for part in (0, 2))
     known = {k: compact_json(k) for k in set(ex.known)}
-    # The parts of each pair's text, in the order json writes the keys (sorted): literal text or a column.
-    parts = ['"', eu_key, "|", ca_key, '":{"contributions":{']
+    # The parts of each pair's text, in the order json writes the keys (sorted): literal text or a
+    # column; each pair's text starts with a comma (the first one's is dropped).
+    parts = [',"', eu_key, "|", ca_key, '":{"contributions":{']
     for m, name in enumerate(sorted(SIGNALS)):
-        parts += [f'{"," if m else ""}"{name}":', json_float_cells(ex.contribution(name), 6).cast(string)]
+        parts += [f'{"," if m else ""}"{name}":', json_float_cells(ex.contribution(name)[order], 6).cast(string)]
     parts += [
-        '},"evidence":[', evidence, '],"known_partner":', text([known[k] for k in ex.known]),
-        ',"ranks":[', numbers(ex.rank_eu_to_ca), ",", numbers(ex.rank_ca_to_eu), '],"related_sectors":', related,
-        ',"score":', json_float_cells(ex.score, 6).cast(string), ',"shared_sectors":', shared,
-        ',"summary":', quoted(ex.summary.combine_chunks()), ',"terms":', string_lists(ex.terms), "}",
+        '},"evidence":[', evidence, '],"known_partner":', text([known[ex.known[p]] for p in order.tolist()]),
+        ',"ranks":[', numbers(ex.rank_eu_to_ca[order]), ",", numbers(ex.rank_ca_to_eu[order]), '],"related_sectors":', related,
+        ',"score":', json_float_cells(ex.score[order], 6).cast(string), ',"shared_sectors":', shared,
+        ',"summary":', quoted(ex.summary_at(order)), ',"terms":', string_lists([ex.terms[p] for p in order.tolist()]), "}",
     ]
     for start in range(0, n, DETAILS_CHUNK):
-        at = pa.array(order[start : start + DETAILS_CHUNK])
-        pairs = join(*(part if isinstance(part, str) else part.take(at) for part in parts), "")
-        lines = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, len(at)], pa.int64()), pairs), pa.scalar(",", string))
-        yield (b"{" if start == 0 else b",") + lines[0].as_buffer().to_pybytes()
+        size = min(DETAILS_CHUNK, n - start)
+        pairs = join(*(part if isinstance(part, str) else part.slice(start, size) for part in parts), "")
+        # The pairs' texts one after another are the joined column's data between its first and last offsets.
+        offsets = np.frombuffer(pairs.buffers()[1], dtype=np.int64)[pairs.offset : pairs.offset + len(pairs) + 1]
+        if start == 0:
+            yield b"{"
+        yield memoryview(pairs.buffers()[2])[offsets[0] + (start == 0) : offsets[-1]]
     yield b"}"

@@ -242,31 +242,51 @@ CSV_PART_ROWS = 10_000
 
 def _csv_join(columns: list, lineterminator: str, header: list[str] | None = None) -> list:
     """The CSV lines of Arrow string columns of one length (no nulls), ``header`` (the column
-    names) first when given, quoted as pandas' writer does, as consecutive parts (uint8 arrays):
-    the columns' UTF-8 buffers side by side, the lines assembled by a compiled pass
-    (:func:`matcher._kernels.csv_lines`), a long table's rows in parts on several threads
-    (:func:`matcher._blas.in_parts`)."""
+    names) first when given, quoted as pandas' writer does, as consecutive parts (uint8 arrays).
+    Each column is read in place from its UTF-8 buffer by compiled passes (:func:`_csv_lines`);
+    a long table's rows go in parts on several threads (:func:`matcher._blas.in_parts`)."""
     import numpy as np
     import pyarrow as pa
 
-    from matcher import _kernels
     from matcher._blas import in_parts
 
-    datas, offsets, base = [], [], 0
-    for n, cells in enumerate(columns):
-        cells = (cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells).cast(pa.large_string())
-        at = np.frombuffer(cells.buffers()[1], dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
-        buffer = cells.buffers()[2]
-        data = np.frombuffer(buffer, dtype=np.uint8)[at[0] : at[-1]] if buffer is not None else np.zeros(0, np.uint8)
-        if header is not None:  # the name is the column's first cell
-            name = np.frombuffer(header[n].encode("utf-8"), dtype=np.uint8)
-            data, at = np.concatenate([name, data]), np.concatenate([[0], at - at[0] + len(name)])
-        datas.append(data)
-        offsets.append(at - at[0] + base)
-        base += len(data)
-    data, offsets = np.concatenate(datas), np.vstack(offsets)
+    cells = []
+    for column in columns:
+        column = (column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column).cast(pa.large_string())
+        at = np.frombuffer(column.buffers()[1], dtype=np.int64)[column.offset : column.offset + len(column) + 1]
+        buffer = column.buffers()[2]
+        cells.append((np.frombuffer(buffer, dtype=np.uint8) if buffer is not None else np.zeros(0, np.uint8), at))
     cr, end = "\r" in lineterminator, np.frombuffer(lineterminator.encode("ascii"), dtype=np.uint8)
-    return in_parts(lambda a, b: _kernels.csv_lines(data, np.ascontiguousarray(offsets[:, a : b + 1]), cr, end), offsets.shape[1] - 1, CSV_PART_ROWS)
+    parts = []
+    if header is not None:  # the names as a table of one row
+        names = [np.frombuffer(name.encode("utf-8"), dtype=np.uint8) for name in header]
+        parts.append(_csv_lines([(name, np.array([0, len(name)], dtype=np.int64)) for name in names], 0, 1, cr, end))
+    n_rows = len(cells[0][1]) - 1
+    return parts + in_parts(lambda a, b: _csv_lines(cells, a, b, cr, end), n_rows, CSV_PART_ROWS)
+
+
+def _csv_lines(cells: list, a: int, b: int, cr: bool, end):
+    """The lines of rows ``a..b`` of columns given as (UTF-8 bytes, cell offsets) pairs, as one uint8
+    array: each column's cells sized (:func:`matcher._kernels.csv_cell_sizes`), then, the lines'
+    starts known, written in place column by column (:func:`matcher._kernels.csv_put_cells`)."""
+    import numpy as np
+
+    from matcher import _kernels
+
+    n = b - a
+    extras, line = [], np.full(n, len(cells) - 1 + len(end), dtype=np.int64)  # commas and line end
+    for data, at in cells:
+        extra, size = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        _kernels.csv_cell_sizes(data, at, a, b, cr, extra, size)
+        extras.append(extra)
+        line += size
+    pos = np.zeros(n, dtype=np.int64)
+    np.cumsum(line[:-1], out=pos[1:])
+    out = np.empty(int(pos[-1] + line[-1]) if n else 0, dtype=np.uint8)
+    comma = np.array([44], dtype=np.uint8)
+    for c, (data, at) in enumerate(cells):
+        _kernels.csv_put_cells(data, at, a, b, extras[c], out, pos, end if c == len(cells) - 1 else comma)
+    return out
 
 
 def _csv_columns(frame, float_format: str | None) -> list | None:
