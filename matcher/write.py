@@ -522,11 +522,18 @@ class OutputStage:
         return {name: self.out / name for name in order}
 
 
-def _hashed(pieces: Iterable[bytes], digest) -> Iterator[bytes]:
-    """``pieces`` passed through, each added to ``digest`` on the way."""
+def _hashed(pieces: Iterable[bytes], digest, pool) -> Iterator[bytes]:
+    """``pieces`` passed through, each added to ``digest`` on the one thread of ``pool`` while the
+    next is made and this one written (hashlib leaves the GIL for large data); pieces are added in
+    order, each before the next is passed on."""
+    pending = None
     for piece in pieces:
-        digest.update(piece)
+        if pending is not None:
+            pending.result()
+        pending = pool.submit(digest.update, piece)
         yield piece
+    if pending is not None:
+        pending.result()
 
 
 def write_run(
@@ -545,10 +552,13 @@ def write_run(
     ``outputs_sha256``: the SHA-256 of the tables' bytes as written, in table order."""
     if fmt not in FORMATS:
         raise OutputError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    from concurrent.futures import ThreadPoolExecutor
+
     digest = hashlib.sha256()
     with OutputStage(out) as stage:
-        for name, table in frames.items():
-            stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, _hashed(table_pieces(table, fmt), digest))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-hash") as pool:
+            for name, table in frames.items():
+                stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, _hashed(table_pieces(table, fmt), digest, pool))
         run_info = {**run_info, "outputs_sha256": digest.hexdigest()}
         for name, pieces in (extra or {}).items():
             stage.write_bytes(name, pieces)
