@@ -91,26 +91,30 @@ compact_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(
 def json_pieces(obj: Any, group: int = 4096) -> Iterator[str]:
     """:data:`compact_json` of ``obj`` (``json.dumps`` with sorted keys, no ASCII escapes, no spaces) in pieces
     whose concatenation is that text (a test checks it): a dict with string keys is written key by
-    key, and a large dict value in groups of ``group`` entries, so no piece holds a whole large file."""
+    key, and a large dict (or dict value) in groups of ``group`` entries, so no piece holds a whole
+    large file and no piece is a small one."""
 
     def str_keyed(o: Any) -> bool:
         return isinstance(o, dict) and bool(o) and all(type(k) is str for k in o)
 
+    def grouped(value: dict) -> Iterator[str]:  # a large dict: its entries in groups, each group at once
+        keys = sorted(value)
+        yield "{"
+        for start in range(0, len(keys), group):
+            yield ("," if start else "") + compact_json({k: value[k] for k in keys[start : start + group]})[1:-1]
+        yield "}"
+
     if not str_keyed(obj):
         yield compact_json(obj)
+        return
+    if len(obj) > group:
+        yield from grouped(obj)
         return
     yield "{"
     for n, key in enumerate(sorted(obj)):
         yield ("," if n else "") + compact_json(key) + ":"
         value = obj[key]
-        if str_keyed(value) and len(value) > group:
-            keys = sorted(value)
-            yield "{"
-            for start in range(0, len(keys), group):
-                yield ("," if start else "") + compact_json({k: value[k] for k in keys[start : start + group]})[1:-1]
-            yield "}"
-        else:
-            yield compact_json(value)
+        yield from grouped(value) if str_keyed(value) and len(value) > group else [compact_json(value)]
     yield "}"
 
 
