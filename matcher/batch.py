@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -84,8 +85,13 @@ def run_batch(
         log.warning("the filters %s leave no pair: the CSVs hold headers only", {k: v for k, v in filters.items() if v})
     extra = {"details.json": details_pieces(matcher, proposals)} if details else {}
     t_rank = time.perf_counter()
+    # The corpus hash (json and SHA-256 of every profile) is taken on a thread while the files are
+    # made; run.json, written last, waits for it.
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-fingerprint")
+    fingerprint = hashing.submit(lambda: data.fingerprint)
+    hashing.shutdown(wait=False)
     info = {
-        "corpus": {"path": data.path, "sha256": data.fingerprint, "eu": len(data.eu), "ca": len(data.ca)},
+        "corpus": {"path": data.path, "sha256": None, "eu": len(data.eu), "ca": len(data.ca)},
         "backend": matcher.backend_.name,
         "model": getattr(matcher.backend_, "identity", None),
         "weights": matcher.weights_.to_dict(),
@@ -121,7 +127,10 @@ def run_batch(
         write_html_report(stage.dir, stage.path("report.html"), evaluation=ev)
         stage.add("report.html")
 
-    written = write_run(out, frames, info, extra, before_commit=stage_report if html else None, fmt=fmt)
+    def run_info() -> dict:
+        return {**info, "corpus": {**info["corpus"], "sha256": fingerprint.result()}}
+
+    written = write_run(out, frames, run_info, extra, before_commit=stage_report if html else None, fmt=fmt)
     log.info("wrote %s in %.2fs", ", ".join(written), time.perf_counter() - t0)
     return written
 

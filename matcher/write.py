@@ -502,9 +502,11 @@ class OutputStage:
             self.names.append(name)
         return path
 
-    def write_bytes(self, name: str, data: bytes | Iterable[bytes]) -> Path:
-        atomic_write_bytes(self.path(name), data)
-        return self.add(name)
+    def write_bytes(self, name: str, data: bytes | Iterable[bytes], add: bool = True) -> Path:
+        """Stage ``name`` with ``data``; ``add=False`` leaves registering it to a later :meth:`add`
+        (files written on other threads are registered in a fixed order)."""
+        path = atomic_write_bytes(self.path(name), data)
+        return self.add(name) if add else path
 
     def write_text(self, name: str, text: str) -> Path:
         return self.write_bytes(name, text.encode("utf-8"))
@@ -543,7 +545,7 @@ def _hashed(pieces: Iterable[bytes], digest, pool) -> Iterator[bytes]:
 def write_run(
     out: Path,
     frames: dict,
-    run_info: dict,
+    run_info: dict | Callable[[], dict],
     extra: dict[str, Iterable[bytes]] | None = None,
     before_commit: Callable[[OutputStage], None] | None = None,
     fmt: str = "csv",
@@ -552,21 +554,28 @@ def write_run(
     each a DataFrame or an iterable of its pieces, see :func:`table_pieces`),
     any extra file (``extra``: name -> its bytes, piece by piece; details.json) and ``run.json``
     as one commit (see :class:`OutputStage`);
-    ``before_commit(stage)`` may stage more files (the HTML report). ``run.json`` gains
-    ``outputs_sha256``: the SHA-256 of the tables' bytes as written, in table order."""
-    if fmt not in FORMATS:
-        raise OutputError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    ``before_commit(stage)`` may stage more files (the HTML report). ``run.json`` is ``run_info``
+    (or what it returns, called once the tables are written) with ``outputs_sha256``: the SHA-256
+    of the tables' bytes as written, in table order.
+
+    The extra files are made and written on a second thread while this one writes the tables
+    (much of both is compiled or Arrow work, outside the GIL); the tables' hash is taken on a
+    third, a piece behind. The files are staged in the order given either way."""
     from concurrent.futures import ThreadPoolExecutor
 
+    if fmt not in FORMATS:
+        raise OutputError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
     digest = hashlib.sha256()
     with OutputStage(out) as stage:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-hash") as pool:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-extra") as maker, ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-hash") as hasher:
+            extras = {name: maker.submit(stage.write_bytes, name, pieces, add=False) for name, pieces in (extra or {}).items()}
             for name, table in frames.items():
-                stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, _hashed(table_pieces(table, fmt), digest, pool))
-        run_info = {**run_info, "outputs_sha256": digest.hexdigest()}
-        for name, pieces in (extra or {}).items():
-            stage.write_bytes(name, pieces)
-        stage.write_text("run.json", json.dumps(run_info, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+                stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, _hashed(table_pieces(table, fmt), digest, hasher))
+            for name, done in extras.items():
+                done.result()
+                stage.add(name)
+        info = run_info() if callable(run_info) else run_info
+        stage.write_text("run.json", json.dumps({**info, "outputs_sha256": digest.hexdigest()}, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         if before_commit is not None:
             before_commit(stage)
         return stage.commit()
