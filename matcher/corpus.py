@@ -620,16 +620,14 @@ def _csv_records(text: str, display: str, checks: _Checks) -> list[_Raw]:
             Problem(display, None, header_line, "header", name, f"one of the known fields{hint}: {', '.join(ALL_FIELDS)}"),
             f"unknown column {name!r} in {display}", f" is ignored{hint}",
         )
-    known = [h in ALL_FIELDS for h in header]
+    # The known fields' columns, last first: where a name repeats, its first non-empty cell is the one kept.
+    columns = [(j, name) for j, name in reversed(list(enumerate(header))) if name in ALL_FIELDS]
     out = []
     for i, (line, row) in enumerate((n, r) for n, r in rows if r):
         if len(row) > len(header):
             rec = _record_label(row[header.index("id")], i) if "id" in header else None
             problems.append(Problem(display, rec, line, None, row[len(header):], f"at most {len(header)} columns"))
-        values = {}
-        for name, keep, value in zip(header, known, row, strict=False):
-            if keep and value != "" and name not in values:
-                values[name] = value
+        values = {name: row[j] for j, name in columns if j < len(row) and row[j] != ""}
         out.append(_Raw(display, i, values, line, absent=absent))
     return out
 
@@ -711,6 +709,9 @@ def _build_profile(raw: _Raw, taxonomy: Taxonomy, checks: _Checks) -> Profile | 
     for name in ALL_FIELDS:
         value = v.get(name)
         if name in LIST_FIELDS:
+            if isinstance(value, str):  # text separated by ';' (a CSV cell): its stripped, non-empty items, as _as_list gives them
+                clean[name] = tuple(filter(None, map(str.strip, value.split(LIST_SEPARATOR))))
+                continue
             items = _as_list(value)
             if items is not None and set(map(type, items)) <= {str}:  # the common case, without a per-item check
                 clean[name] = tuple(filter(None, map(str.strip, items)))
@@ -756,7 +757,7 @@ def _build_profile(raw: _Raw, taxonomy: Taxonomy, checks: _Checks) -> Profile | 
     for name, value in clean.items():  # the outputs are UTF-8: a lone surrogate (JSON's "\ud800") cannot be written
         if isinstance(value, str) and not value.isascii() and not _utf8(value):
             bad(name, value, "text that UTF-8 can hold (no lone surrogate code point such as \\ud800)")
-        elif isinstance(value, tuple) and not all(x.isascii() or _utf8(x) for x in value):
+        elif isinstance(value, tuple) and value and not (joined := "".join(value)).isascii() and not _utf8(joined):  # joined: UTF-8 holds all or it fails on one
             bad(name, value, "text items that UTF-8 can hold (no lone surrogate code point such as \\ud800)")
     for name in REQUIRED_FIELDS:
         if name not in raw.absent and name not in typed_bad and clean[name] in (None, ()):
