@@ -9,6 +9,27 @@ from hypothesis import strategies as st
 from matcher.features import STOP_WORDS, TfidfIndex, area_matrix, sector_matrix, split_sentences, tokenize
 
 
+def _split_by_regex(text: str) -> list[str]:
+    """The rule as a regular expression (the previous implementation): a split at whitespace after
+    . ! or ? and before an upper-case letter, digit or opening quote; abbreviations joined back."""
+    import re
+
+    abbreviations = ("e.g.", "i.e.", "etc.", "approx.", "incl.", "St.", "Dr.", "Inc.", "Ltd.", "Co.", "No.")
+    out: list[str] = []
+    for part in re.split(r"(?<=[.!?])\s+(?=[\"“«(A-ZÀ-ÖØ-Þ0-9])", " ".join(text.split())):
+        if out and out[-1].endswith(abbreviations):
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return [p for p in (s.strip() for s in out) if p]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["a", "B", "é", "É", "Ø", "×", "Þ", "ß", "7", ".", "!", "?", " ", "  ", "\n", "\t", "\u00a0", '"', "“", "«", "(", "e.g.", "St.", "x"]), max_size=40).map("".join))
+def test_split_sentences_follows_the_rule(text):
+    assert split_sentences(text) == _split_by_regex(text)
+
+
 def test_split_sentences_keeps_abbreviations():
     text = "It serves SMEs, e.g. Tier 2 suppliers. It was set up in 2006! Does it export? Yes."
     assert split_sentences(text) == ["It serves SMEs, e.g. Tier 2 suppliers.", "It was set up in 2006!", "Does it export?", "Yes."]
