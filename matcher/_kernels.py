@@ -9,7 +9,7 @@ import numba as nb
 import numpy as np
 
 __all__ = [
-    "char_table", "count_ahead", "csr_times_dense", "csv_cell_sizes", "csv_put_cells", "decimal_cells", "evidence_picks", "first_seen_groups",
+    "add_rows_at", "char_table", "count_ahead", "csr_times_dense", "csv_cell_sizes", "csv_put_cells", "decimal_cells", "evidence_picks", "first_seen_groups",
     "normalize_rows_l2", "pick_terms", "spans_differ", "sparse_dot_clipped", "top_k_block", "weighted_sum", "word_spans",
 ]
 
@@ -505,3 +505,12 @@ def evidence_picks(e_ptr, e_vecs, c_ptr, c_vecs, ei, ci, n):  # pragma: no cover
             rows[p, t], cols[p, t], vals[p, t] = br, bc, best
             used_r[br], used_c[bc] = True, True
     return rows, cols, vals
+
+
+@nb.njit(nogil=True, cache=True)
+def add_rows_at(out, idx, rows):  # pragma: no cover - compiled
+    """``out[idx[p]] += rows[p]`` for each ``p`` in order: ``np.add.at``'s sums, the same additions
+    in the same order, without its per-element dispatch."""
+    for p in range(len(idx)):
+        for k in range(out.shape[1]):
+            out[idx[p], k] += rows[p, k]

@@ -438,11 +438,13 @@ def embed_documents(backend, sentences_per_doc: Sequence[Sequence[str]], cache: 
     counts = np.fromiter(map(len, sentences_per_doc), dtype=np.int64, count=len(sentences_per_doc))
     starts = np.concatenate([[0], np.cumsum(counts)])
     doc_of = np.repeat(np.arange(len(counts), dtype=np.int64), counts)  # each sentence row's document
-    # np.add.at adds piece by piece in piece order: the sums of a loop over the pieces, bit for bit.
+    # Added piece by piece in piece order (np.add.at's sums): the sums of a loop over the pieces, bit for bit.
+    from matcher._kernels import add_rows_at
+
     docs = np.zeros((len(sentences_per_doc), dim), dtype=np.float32)
-    np.add.at(docs, doc_of[owner], weights[:, None] * vectors)
+    add_rows_at(docs, doc_of[owner], weights[:, None] * vectors)
     flat = np.zeros((int(starts[-1]), dim), dtype=np.float32)
-    np.add.at(flat, owner, vectors)
+    add_rows_at(flat, owner, np.ascontiguousarray(vectors))
     from matcher.score import normalize_rows
 
     flat = normalize_rows(flat)

@@ -6,6 +6,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher import ModelError, ParameterError
 from matcher.embed import EmbeddingCache, SentenceTransformerBackend, TfidfBackend, embed_documents, make_backend, split_long
@@ -182,3 +184,19 @@ def test_bundled_model_loads_offline_and_encodes(monkeypatch):
     assert vecs.shape == (3, 384)
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
     assert backend.identity.startswith("st:all-MiniLM-L6-v2")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 8), st.integers(1, 9), st.integers(0, 2**32 - 1))
+def test_add_rows_at_is_numpys_add_at_bit_for_bit(n, m, d, seed):
+    """The document and sentence sums: np.add.at's additions in its order (signed zeros included)."""
+    from matcher._kernels import add_rows_at
+
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, m, n)
+    rows = rng.standard_normal((n, d)).astype(np.float32) * np.float32(10.0) ** rng.integers(-30, 30, (n, 1)).astype(np.float32)
+    rows[rng.random((n, d)) < 0.2] = -0.0
+    want, got = np.zeros((m, d), np.float32), np.zeros((m, d), np.float32)
+    np.add.at(want, idx, rows)
+    add_rows_at(got, idx, rows)
+    assert got.tobytes() == want.tobytes()
