@@ -566,11 +566,23 @@ def write_run(
     if fmt not in FORMATS:
         raise OutputError(f"format must be one of {', '.join(FORMATS)}; got {fmt!r}")
     digest = hashlib.sha256()
+    stop = threading.Event()
+
+    def until_stopped(name: str, pieces: Iterable[bytes]) -> Iterator[bytes]:  # a failed or interrupted run does not wait for the whole file
+        for piece in pieces:
+            if stop.is_set():
+                raise OutputError(f"the run stopped before {name} was written")
+            yield piece
+
     with OutputStage(out) as stage:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-extra") as maker, ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-hash") as hasher:
-            extras = {name: maker.submit(stage.write_bytes, name, pieces, add=False) for name, pieces in (extra or {}).items()}
-            for name, table in frames.items():
-                stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, _hashed(table_pieces(table, fmt), digest, hasher))
+            extras = {name: maker.submit(stage.write_bytes, name, until_stopped(name, pieces), add=False) for name, pieces in (extra or {}).items()}
+            try:
+                for name, table in frames.items():
+                    stage.write_bytes(str(Path(name).with_suffix(".parquet")) if fmt == "parquet" else name, _hashed(table_pieces(table, fmt), digest, hasher))
+            except BaseException:
+                stop.set()
+                raise
             for name, done in extras.items():
                 done.result()
                 stage.add(name)

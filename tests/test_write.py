@@ -6,13 +6,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from matcher.cli import main
 from matcher.errors import OutputError
-from matcher.write import STAGE_PREFIX, OutputStage, recover_output
+from matcher.write import STAGE_PREFIX, OutputStage, recover_output, write_run
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUTS = ["ca_to_eu.csv", "details.json", "eu_to_ca.csv", "pairings.csv", "report.html", "run.json"]
@@ -115,3 +117,28 @@ def test_the_command_exits_with_main_s_code_and_its_messages_after_the_quick_exi
     corrupt.write_text("id,side\nx,eu\n", encoding="utf-8")
     failed = subprocess.run(_rank(corrupt, tmp_path / "third"), env=_env(), capture_output=True, text=True, timeout=300)
     assert failed.returncode == 1 and "CorpusError" in failed.stderr and not (tmp_path / "third" / "run.json").exists()
+
+
+def test_a_failing_table_stops_the_extra_file_and_keeps_the_previous_outputs(tmp_path):
+    """details.json is made on a second thread: when a table fails, it stops at its next piece
+    (the run does not wait for the whole file) and the error is the table's."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.csv").write_text("old\n")
+    made = []
+
+    def extra():
+        yield b"{"
+        threading.Event().wait(0.5)  # the table fails meanwhile
+        for i in range(1000):
+            made.append(i)
+            yield b"1,"
+
+    def table():
+        yield pd.DataFrame({"a": [1], "b": [2]})
+        raise KeyError("a broken piece")
+
+    with pytest.raises(KeyError, match="a broken piece"):
+        write_run(out, {"a.csv": table()}, {}, {"details.json": extra()})
+    assert made == [0]
+    assert os.listdir(out) == ["a.csv"] and (out / "a.csv").read_text() == "old\n"
