@@ -3,17 +3,18 @@ safely when several threads ask at once.
 
 ``threadpoolctl.threadpool_limits`` sets a process-wide limit and restores what it found: two
 overlapping uses from two threads can leave the process on one BLAS thread for good (the second
-restores the first's limit). Here the first user sets the limit and the last one restores it.
+restores the first's limit). Here the first user sets the limit and the last one restores it
+(:class:`matcher._shared.SharedSetting`).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
+
+from matcher._shared import SharedSetting
 
 T = TypeVar("T")
 
@@ -54,28 +55,17 @@ def in_parts(fn: Callable[[int, int], T], n: int, min_part: int, threads: int | 
         return [d.result() for d in done]
 
 
-_lock = threading.Lock()
-_users = 0
-_limit = None
+def _one_thread():
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1, user_api="blas")
 
 
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
+_ONE_BLAS_THREAD = SharedSetting(_one_thread, lambda limit: limit.restore_original_limits())
+
+
+def one_blas_thread():
     """BLAS on one thread inside the block (for the block passes' own threads, and for LAPACK
     calls whose rounding depends on the thread count); the previous limits come back when the
-    last overlapping user leaves."""
-    global _users, _limit
-    with _lock:
-        if _users == 0:
-            from threadpoolctl import threadpool_limits
-
-            _limit = threadpool_limits(1, user_api="blas")
-        _users += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _users -= 1
-            if _users == 0:
-                _limit.restore_original_limits()
-                _limit = None
+    last overlapping user leaves (:class:`matcher._shared.SharedSetting`)."""
+    return _ONE_BLAS_THREAD.held()

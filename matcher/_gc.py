@@ -4,36 +4,33 @@ Fitting and ranking 12,000 profiles allocate millions of strings, tuples and lis
 the run ends. The collector, started every 700 allocations, walks them again and again: half a
 second of a six-second 10,000 x 2,000 batch run, to find under 2,000 objects in cycles at the end.
 Reference counting frees everything else as before. The collector comes back on when the last
-overlapping user leaves, if it was on when the first one came (threads may overlap).
+overlapping user leaves, if it was on when the first one came (threads may overlap;
+:class:`matcher._shared.SharedSetting`).
 """
 
 from __future__ import annotations
 
 import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+from matcher._shared import SharedSetting
 
 __all__ = ["gc_paused"]
 
-_lock = threading.Lock()
-_users = 0
-_was_enabled = False
+
+def _pause() -> bool:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    return was_enabled
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic collector off inside the block; as it was before once the last user leaves."""
-    global _users, _was_enabled
-    with _lock:
-        if _users == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _users += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _users -= 1
-            if _users == 0 and _was_enabled:
-                gc.enable()
+def _resume(was_enabled: bool) -> None:
+    if was_enabled:
+        gc.enable()
+
+
+_PAUSED = SharedSetting(_pause, _resume)
+
+
+def gc_paused():
+    """The cyclic collector off inside the block (or the decorated function); as it was before once the last user leaves."""
+    return _PAUSED.held()

@@ -410,6 +410,19 @@ def csv_put_cells(data, at, a, b, extra, out, pos, tail):  # pragma: no cover - 
         pos[r - a] = o
 
 
+@nb.njit(nogil=True, cache=True, inline="always")
+def _places(frac, digits, strip):  # pragma: no cover - compiled
+    """The places :func:`decimal_cells` writes of a fraction of ``digits`` places, and how many:
+    all of them, or with ``strip`` the trailing zeros dropped, one kept (``digits`` 0: one zero)."""
+    places = digits
+    if strip:
+        while places > 1 and frac % 10 == 0:
+            frac //= 10
+            places -= 1
+        places = max(places, 1)
+    return frac, places
+
+
 @nb.njit(nogil=True, cache=True)
 def decimal_cells(units, negative, digits, strip):  # pragma: no cover - compiled
     """The UTF-8 text of each ``units[i] / 10**digits`` (``units`` >= 0), a minus sign first where
@@ -424,29 +437,19 @@ def decimal_cells(units, negative, digits, strip):  # pragma: no cover - compile
     offsets = np.empty(n + 1, dtype=np.int64)
     offsets[0] = 0
     for i in range(n):
-        whole, frac = units[i] // scale, units[i] % scale
+        whole = units[i] // scale
+        frac, places = _places(units[i] % scale, digits, strip)
         size = 1 if negative[i] else 0
         size += 1
         while whole >= 10:
             whole //= 10
             size += 1
-        places = digits
-        if strip:
-            while places > 1 and frac % 10 == 0:
-                frac //= 10
-                places -= 1
-            places = max(places, 1)
         offsets[i + 1] = offsets[i] + size + (places + 1 if places else 0)
     out = np.empty(offsets[n], dtype=np.uint8)
     for i in range(n):
         o, end = offsets[i], offsets[i + 1]
-        whole, frac = units[i] // scale, units[i] % scale
-        places = digits
-        if strip:
-            while places > 1 and frac % 10 == 0:
-                frac //= 10
-                places -= 1
-            places = max(places, 1)
+        whole = units[i] // scale
+        frac, places = _places(units[i] % scale, digits, strip)
         if negative[i]:
             out[o] = 45
             o += 1
