@@ -42,7 +42,7 @@ from matcher.schedule import TIE_BREAK, Schedule, assign_slots, plan_meetings
 from matcher.score import SIGNALS, Scorer
 from matcher.weights import Weights, load_weights
 
-if TYPE_CHECKING:  # pandas is imported where a frame is made: the batch job writes Arrow tables without it
+if TYPE_CHECKING:  # pandas is imported where a frame is made (the batch job's tables are Arrow tables)
     import pandas as pd
 
 __all__ = ["FILTERS", "Matcher", "Proposals", "Schedule", "check_filters", "check_k"]
