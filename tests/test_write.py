@@ -140,5 +140,5 @@ def test_a_failing_table_stops_the_extra_file_and_keeps_the_previous_outputs(tmp
 
     with pytest.raises(KeyError, match="a broken piece"):
         write_run(out, {"a.csv": table()}, {}, {"details.json": extra()})
-    assert made == [0]
+    assert made in ([], [0])  # stopped at its next piece (none made if the thread started after the failure), not all 1,000
     assert os.listdir(out) == ["a.csv"] and (out / "a.csv").read_text() == "old\n"
