@@ -134,9 +134,9 @@ def test_a_failing_table_stops_the_extra_file_and_keeps_the_previous_outputs(tmp
             made.append(i)
             yield b"1,"
 
-    def table():
-        yield pd.DataFrame({"a": [1], "b": [2]})
+    def table():  # fails at once, before any CSV work
         raise KeyError("a broken piece")
+        yield pd.DataFrame({"a": [1], "b": [2]})
 
     with pytest.raises(KeyError, match="a broken piece"):
         write_run(out, {"a.csv": table()}, {}, {"details.json": extra()})
