@@ -30,6 +30,7 @@ def local_threads() -> int:
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cpus, MAX_THREADS))
 
+
 def in_parts(fn: Callable[[int, int], T], n: int, min_part: int, threads: int | None = None, work=None) -> list[T]:
     """``fn(a, b)`` over consecutive ranges that cover ``0..n``, one per thread (up to ``threads``,
     default :func:`local_threads`), each range at least ``min_part`` units of work, the results in

@@ -163,11 +163,7 @@ def table_pieces(table, fmt: str = "csv") -> Iterator[bytes]:
         yield from _parquet_pieces(chunks)
         return
     for n, frame in enumerate(chunks):
-        got = _arrow_csv(frame, CSV_FLOAT_FORMAT, "\n", n == 0)
-        if got is None:
-            yield _pandas_csv(frame, CSV_FLOAT_FORMAT, "\n", n == 0).encode("utf-8")
-        else:
-            yield from got
+        yield from _csv_parts(frame, CSV_FLOAT_FORMAT, "\n", n == 0)
 
 
 def _parquet_pieces(chunks) -> Iterator[bytes]:
@@ -212,10 +208,13 @@ def csv_text(frame, float_format: str | None = None, lineterminator: str = "\n",
 
 def csv_bytes(frame, float_format: str | None = None, lineterminator: str = "\n", header: bool = True) -> bytes:
     """:func:`csv_text` as UTF-8 bytes, assembled from Arrow's buffers (no Python string per line)."""
+    return b"".join(_csv_parts(frame, float_format, lineterminator, header))
+
+
+def _csv_parts(frame, float_format: str | None, lineterminator: str, header: bool) -> list:
+    """The UTF-8 bytes of :func:`csv_text` in consecutive parts (bytes-like): the compiled writer's, or pandas' text."""
     got = _arrow_csv(frame, float_format, lineterminator, header)
-    if got is None:
-        return _pandas_csv(frame, float_format, lineterminator, header).encode("utf-8")
-    return got[0].tobytes() if len(got) == 1 else b"".join(got)
+    return [_pandas_csv(frame, float_format, lineterminator, header).encode("utf-8")] if got is None else got
 
 
 def _pandas_csv(frame, float_format: str | None, lineterminator: str, header: bool) -> str:
@@ -551,7 +550,7 @@ def write_run(
     fmt: str = "csv",
 ) -> dict[str, Path]:
     """Write every table of a batch run (``name.csv``, or ``name.parquet`` with ``fmt="parquet"``;
-    each a DataFrame or an iterable of its pieces, see :func:`table_pieces`),
+    each a DataFrame or an Arrow table, or an iterable of its pieces, see :func:`table_pieces`),
     any extra file (``extra``: name -> its bytes, piece by piece; details.json) and ``run.json``
     as one commit (see :class:`OutputStage`);
     ``before_commit(stage)`` may stage more files (the HTML report). ``run.json`` is ``run_info``
